@@ -20,7 +20,10 @@ const COMMANDS: Record<string, Command> = {
     run: async (args) => {
       const [sub, ...rest] = args;
       if (sub !== 'check') {
-        throw new SpillwayError('SPW_ERR_CLI_USAGE', `config: expected subcommand "check", found ${sub ? `"${sub}"` : 'nothing'}; usage: spillway config check FILE... [--json]`);
+        throw new SpillwayError(
+          'SPW_ERR_CLI_USAGE',
+          `config: expected subcommand "check", found ${sub ? `"${sub}"` : 'nothing'}; usage: spillway config check FILE... [--json]`,
+        );
       }
       return (await import('../config/check-command.ts')).configCheckCommand(rest, process.stdout);
     },
@@ -48,7 +51,10 @@ export async function main(argv: string[]): Promise<number> {
   const command = COMMANDS[name];
   try {
     if (!command) {
-      throw new SpillwayError('SPW_ERR_CLI_USAGE', `unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')} (see spillway --help)`);
+      throw new SpillwayError(
+        'SPW_ERR_CLI_USAGE',
+        `unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')} (see spillway --help)`,
+      );
     }
     return await command.run(rest);
   } catch (err) {

@@ -65,7 +65,10 @@ async function choosePorts(toStart: readonly Service[], autoPorts: boolean, prin
       return ports;
     }
   }
-  throw new SpillwayError('SPW_ERR_STACK_PORT_TAKEN', `no free port set found after ${AUTO_PORT_TRIES} offsets of ${AUTO_PORT_STEP}`);
+  throw new SpillwayError(
+    'SPW_ERR_STACK_PORT_TAKEN',
+    `no free port set found after ${AUTO_PORT_TRIES} offsets of ${AUTO_PORT_STEP}`,
+  );
 }
 
 async function waitReady(service: Service, ports: Ports, pid: number, startedAt: number): Promise<void> {
@@ -100,7 +103,8 @@ export async function stackUp(options: UpOptions = {}): Promise<Ports> {
   const running = SERVICES.filter((s) => alive(s, state) !== undefined);
   const toStart = SERVICES.filter((s) => !running.includes(s));
   // Services still running keep the ports they were started with; only a cold start chooses.
-  const ports = state && running.length > 0 ? state.ports : await choosePorts(toStart, options.autoPorts ?? false, print);
+  const ports =
+    state && running.length > 0 ? state.ports : await choosePorts(toStart, options.autoPorts ?? false, print);
   if (state && running.length > 0 && toStart.length > 0) {
     const taken = await takenPorts(ports, toStart);
     if (taken.length > 0) {
@@ -188,7 +192,10 @@ export async function stackCommand(args: string[], print: Print = (l) => console
   }
   const unknown = rest.filter((f) => !known[sub]!.includes(f));
   if (unknown.length > 0) {
-    throw new SpillwayError('SPW_ERR_CLI_USAGE', `stack ${sub}: unknown option ${unknown.join(', ')}; see spillway stack --help`);
+    throw new SpillwayError(
+      'SPW_ERR_CLI_USAGE',
+      `stack ${sub}: unknown option ${unknown.join(', ')}; see spillway stack --help`,
+    );
   }
   switch (sub) {
     case 'up':

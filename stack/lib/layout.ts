@@ -16,7 +16,13 @@ export const STATE_FILE = path.join(STACK_DIR, 'state.json');
 export const MAVEN_POM = path.join(PROJECT_ROOT, 'stack', 'pom.xml');
 export const KAFKA_LIB = path.join(PROJECT_ROOT, 'stack', 'kafka', 'target', 'lib');
 export const OPENSEARCH_LIB = path.join(PROJECT_ROOT, 'stack', 'opensearch', 'target', 'lib');
-export const OPENSEARCH_JAR = path.join(PROJECT_ROOT, 'stack', 'opensearch', 'target', 'spillway-stack-opensearch-0.1.0.jar');
+export const OPENSEARCH_JAR = path.join(
+  PROJECT_ROOT,
+  'stack',
+  'opensearch',
+  'target',
+  'spillway-stack-opensearch-0.1.0.jar',
+);
 
 /** Default ports: 19xxx for the main cluster and search, 29xxx for the aux cluster; none collide with the machine's own services. */
 export const DEFAULT_PORTS = {

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { STACK_DIR, STATE_FILE, type Ports } from './layout.ts';
+import { type Ports, STACK_DIR, STATE_FILE } from './layout.ts';
 
 export interface ServiceState {
   pid: number;

@@ -3,8 +3,9 @@
  * "aux") and one OpenSearch node. Each knows how to prepare its directory, which command
  * starts it, and how to tell it is ready (a metadata / cluster-health probe, never a sleep).
  */
-import { randomBytes } from 'node:crypto';
+
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpillwayError } from '../../core/errors.ts';
@@ -82,7 +83,12 @@ const LOG4J2 = [
   '',
 ].join('\n');
 
-function kafkaService(name: 'kafka-main' | 'kafka-aux', portKey: PortName, controllerKey: PortName, envName: string): Service {
+function kafkaService(
+  name: 'kafka-main' | 'kafka-aux',
+  portKey: PortName,
+  controllerKey: PortName,
+  envName: string,
+): Service {
   const dir = serviceDir(name);
   const dataDir = path.join(dir, 'data');
   const propsFile = path.join(dir, 'server.properties');

@@ -44,7 +44,10 @@ export function checkJava(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function jarsPresent(): boolean {
-  return [KAFKA_LIB, OPENSEARCH_LIB].every((d) => fs.existsSync(d) && fs.readdirSync(d).length > 0) && fs.existsSync(OPENSEARCH_JAR);
+  return (
+    [KAFKA_LIB, OPENSEARCH_LIB].every((d) => fs.existsSync(d) && fs.readdirSync(d).length > 0) &&
+    fs.existsSync(OPENSEARCH_JAR)
+  );
 }
 
 /**
