@@ -3,19 +3,15 @@
  * broker. A KRaft broker appears in metadata only after it has registered with the
  * controller and been unfenced, so this is the moment it can take produce requests.
  */
-import { Admin } from '@platformatic/kafka';
+import { KafkaAdmin } from './admin.ts';
 
 export async function probeKafka(brokers: string[], timeoutMs: number): Promise<boolean> {
-  const admin = new Admin({
-    clientId: 'spillway-probe',
-    bootstrapBrokers: brokers,
-    connectTimeout: timeoutMs,
-    timeout: timeoutMs,
-    retries: 0,
-  });
+  const admin = new KafkaAdmin(
+    { name: 'probe', brokers, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs },
+    'spillway-probe',
+  );
   try {
-    const md = await admin.metadata({ topics: [] });
-    return md.brokers.size > 0;
+    return (await admin.brokerCount()) > 0;
   } catch {
     return false;
   } finally {

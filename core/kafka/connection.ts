@@ -1,0 +1,73 @@
+/**
+ * How Spillway names a Kafka cluster to the client: one plain options object per cluster,
+ * mapped here (and only here) onto the chosen client's connection options.
+ *
+ * The client is @platformatic/kafka; docs/decisions.md ("Kafka client") says why.
+ */
+import fs from 'node:fs';
+import type { BaseOptions } from '@platformatic/kafka';
+
+export interface KafkaTls {
+  /** PEM file of the CA that signed the brokers' certificates. */
+  caFile?: string;
+  /** PEM client certificate and key, for mutual TLS. */
+  certFile?: string;
+  keyFile?: string;
+  /** @default true */
+  rejectUnauthorized?: boolean;
+}
+
+export interface KafkaSasl {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
+}
+
+export interface KafkaCluster {
+  /** The cluster's name in Spillway config; used in errors, metrics and client ids. */
+  name: string;
+  brokers: string[];
+  /** @default 5000 */
+  connectTimeoutMs?: number;
+  /** @default 10000 */
+  requestTimeoutMs?: number;
+  tls?: KafkaTls;
+  sasl?: KafkaSasl;
+}
+
+/** Connect timeout: a broker on the same network answers a TCP+ApiVersions handshake well within 5 s. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** Request timeout: Kafka's own request.timeout.ms default is 30 s; Spillway keeps hot-path requests to 10 s so deadlines can propagate. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Client-internal retries for metadata/coordinator look-ups; Spillway's own retry helper handles produce retries. */
+export const CLIENT_RETRIES = 3;
+
+const SASL_MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const;
+
+export function clientOptions(cluster: KafkaCluster, clientId: string): BaseOptions {
+  const options: BaseOptions = {
+    clientId: `${clientId}@${cluster.name}`,
+    bootstrapBrokers: cluster.brokers,
+    connectTimeout: cluster.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    timeout: cluster.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    requestTimeout: cluster.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    retries: CLIENT_RETRIES,
+    retryDelay: 250,
+  };
+  if (cluster.tls) {
+    options.tls = {
+      ca: cluster.tls.caFile ? fs.readFileSync(cluster.tls.caFile) : undefined,
+      cert: cluster.tls.certFile ? fs.readFileSync(cluster.tls.certFile) : undefined,
+      key: cluster.tls.keyFile ? fs.readFileSync(cluster.tls.keyFile) : undefined,
+      rejectUnauthorized: cluster.tls.rejectUnauthorized ?? true,
+    };
+  }
+  if (cluster.sasl) {
+    options.sasl = {
+      mechanism: SASL_MECHANISMS[cluster.sasl.mechanism],
+      username: cluster.sasl.username,
+      password: cluster.sasl.password,
+    };
+  }
+  return options;
+}

@@ -1,0 +1,41 @@
+/**
+ * `spillway stack status` through the real CLI: all three services up, exit status 0, and
+ * env lines a shell can source, matching the stack the other tests use.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, inject, it } from 'vitest';
+
+describe('spillway stack status', () => {
+  it('reports kafka-main, kafka-aux and opensearch up, with the endpoints as env lines', () => {
+    const res = spawnSync(process.execPath, ['bin/spillway.js', 'stack', 'status'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+    const lines = res.stdout.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('#')).map((l) => l.replace(/ \(pid \d+\)$/, ''))).toEqual([
+      '# kafka-main: up',
+      '# kafka-aux: up',
+      '# opensearch: up',
+    ]);
+    const stack = inject('stack');
+    expect(lines.filter((l) => !l.startsWith('#'))).toEqual([
+      `SPW_KAFKA_MAIN=${stack.kafkaMain}`,
+      `SPW_KAFKA_AUX=${stack.kafkaAux}`,
+      `SPW_SEARCH_URL=${stack.searchUrl}`,
+      'SPW_SEARCH_ENGINE=opensearch',
+    ]);
+  });
+
+  it('`stack up` on a running stack is a no-op that starts nothing', () => {
+    const res = spawnSync(process.execPath, ['bin/spillway.js', 'stack', 'up'], { encoding: 'utf8', timeout: 120_000 });
+    expect(res.status).toBe(0);
+    const comments = res.stdout.split('\n').filter((l) => l.startsWith('#'));
+    expect(comments.map((l) => l.replace(/ \(pid \d+\)$/, ''))).toEqual([
+      '# kafka-main: already running',
+      '# kafka-aux: already running',
+      '# opensearch: already running',
+    ]);
+  });
+});
