@@ -28,6 +28,10 @@ const COMMANDS: Record<string, Command> = {
       return (await import('../config/check-command.ts')).configCheckCommand(rest, process.stdout);
     },
   },
+  topics: {
+    summary: "create the placement plan's topics on every cluster (topics ensure --config FILE)",
+    run: async (args) => (await import('../router/topics-command.ts')).topicsCommand(args),
+  },
 };
 
 export const HELP = `spillway — log transport over Kafka with isolated channels

@@ -1,6 +1,9 @@
 /** A Kafka cluster the router can place topics on. */
 import { z } from 'zod';
+// One source for the Kafka timeouts: core/kafka applies the same defaults when used without config.
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, type KafkaCluster } from '../core/kafka/connection.ts';
 import { doc, expected, hotPathTimeoutMs, timeoutMs, tlsSchema } from './common.ts';
+import type { SpillwayConfig } from './schema.ts';
 
 /**
  * Partitions one cluster may carry. Jun Rao ("How to choose the number of topics/partitions
@@ -9,10 +12,6 @@ import { doc, expected, hotPathTimeoutMs, timeoutMs, tlsSchema } from './common.
  * 1000 leaves headroom on a laptop disk. Raise it per cluster with more brokers.
  */
 export const DEFAULT_PARTITION_BUDGET = 1000;
-/** kafkajs' connectionTimeout is 1 s; brokers across zones need a little more. */
-export const DEFAULT_KAFKA_CONNECT_TIMEOUT_MS = 3_000;
-/** Half of Kafka's default request.timeout.ms (30 s): a produce stuck longer fails over to the gutter. */
-export const DEFAULT_KAFKA_REQUEST_TIMEOUT_MS = 15_000;
 
 export const clusterNameSchema = z
   .string()
@@ -45,11 +44,8 @@ export const clusterSchema = z
       'Most partitions this cluster may carry (sum over all Spillway topics on it); `config check` refuses a plan above it.',
       DEFAULT_PARTITION_BUDGET,
     ),
-    connectTimeoutMs: timeoutMs(DEFAULT_KAFKA_CONNECT_TIMEOUT_MS, 'Give up connecting to a broker after this long.'),
-    requestTimeoutMs: hotPathTimeoutMs(
-      DEFAULT_KAFKA_REQUEST_TIMEOUT_MS,
-      'Give up on one Kafka request after this long.',
-    ),
+    connectTimeoutMs: timeoutMs(DEFAULT_CONNECT_TIMEOUT_MS, 'Give up connecting to a broker after this long.'),
+    requestTimeoutMs: hotPathTimeoutMs(DEFAULT_REQUEST_TIMEOUT_MS, 'Give up on one Kafka request after this long.'),
     security: doc(
       z.object({ tls: tlsSchema.optional(), sasl: saslSchema.optional() }).strict().optional(),
       'TLS and SASL settings for this cluster.',
@@ -59,3 +55,15 @@ export const clusterSchema = z
   .strict();
 
 export type ClusterConfig = z.output<typeof clusterSchema>;
+
+/** The core Kafka module's view of a configured cluster (connection settings only). */
+export function kafkaClusterOf(cluster: SpillwayConfig['clusters'][number]): KafkaCluster {
+  return {
+    name: cluster.name,
+    brokers: [...cluster.brokers],
+    connectTimeoutMs: cluster.connectTimeoutMs,
+    requestTimeoutMs: cluster.requestTimeoutMs,
+    tls: cluster.security?.tls ? { ...cluster.security.tls } : undefined,
+    sasl: cluster.security?.sasl ? { ...cluster.security.sasl } : undefined,
+  };
+}

@@ -27,18 +27,18 @@ export interface KafkaCluster {
   /** The cluster's name in Spillway config; used in errors, metrics and client ids. */
   name: string;
   brokers: string[];
-  /** @default 5000 */
+  /** @default 3000 */
   connectTimeoutMs?: number;
-  /** @default 10000 */
+  /** @default 15000 */
   requestTimeoutMs?: number;
   tls?: KafkaTls;
   sasl?: KafkaSasl;
 }
 
-/** Connect timeout: a broker on the same network answers a TCP+ApiVersions handshake well within 5 s. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-/** Request timeout: Kafka's own request.timeout.ms default is 30 s; Spillway keeps hot-path requests to 10 s so deadlines can propagate. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** kafkajs' connectionTimeout is 1 s; brokers across zones need a little more. Config's clusters[].connectTimeoutMs defaults to this. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
+/** Half of Kafka's default request.timeout.ms (30 s): a produce stuck longer fails over to the gutter. Config's clusters[].requestTimeoutMs defaults to this. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 /** Client-internal retries for metadata/coordinator look-ups; Spillway's own retry helper handles produce retries. */
 export const CLIENT_RETRIES = 3;
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { renderConfigReference } from '../../../config/reference.ts';
 
 describe('docs/config-reference.md', () => {
-  it('is up to date with the schemas (run `node scripts/gen-config-docs.ts`)', () => {
+  it('is up to date with the schemas (run `node scripts/gen-docs.ts`)', () => {
     expect(readFileSync('docs/config-reference.md', 'utf8')).toBe(renderConfigReference());
   });
   it('documents every option with a description', () => {

@@ -1,0 +1,75 @@
+/**
+ * A dependency-free grouped bar chart as SVG, so benchmark figures are plotted in the docs
+ * without a plotting toolchain. Values are drawn to a linear scale starting at zero.
+ */
+export interface BarChart {
+  title: string;
+  unit: string;
+  groups: string[];
+  series: { name: string; values: number[] }[];
+}
+
+const COLOURS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948'];
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function compact(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(0)}k`;
+  return n.toFixed(n < 10 ? 1 : 0);
+}
+
+export function barChartSvg(chart: BarChart): string {
+  const width = 760;
+  const height = 360;
+  const left = 70;
+  const right = 20;
+  const top = 50;
+  const bottom = 70;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const max = Math.max(1, ...chart.series.flatMap((s) => s.values));
+  const groupW = plotW / chart.groups.length;
+  const barW = (groupW * 0.8) / chart.series.length;
+  const y = (v: number) => top + plotH - (v / max) * plotH;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="14" font-weight="bold">${esc(chart.title)}</text>`,
+  ];
+  for (let i = 0; i <= 4; i++) {
+    const v = (max * i) / 4;
+    parts.push(
+      `<line x1="${left}" x2="${width - right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`,
+      `<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${compact(v)}</text>`,
+    );
+  }
+  parts.push(
+    `<text x="16" y="${top + plotH / 2}" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle">${esc(chart.unit)}</text>`,
+  );
+  chart.groups.forEach((g, gi) => {
+    const gx = left + gi * groupW + groupW * 0.1;
+    chart.series.forEach((s, si) => {
+      const v = s.values[gi] ?? 0;
+      const x = gx + si * barW;
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 4).toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${COLOURS[si % COLOURS.length]}"/>`,
+        `<text x="${(x + barW / 2 - 2).toFixed(1)}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle">${compact(v)}</text>`,
+      );
+    });
+    parts.push(
+      `<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 18}" text-anchor="middle" font-weight="bold">${esc(g)}</text>`,
+    );
+  });
+  chart.series.forEach((s, si) => {
+    const x = left + si * (plotW / chart.series.length);
+    parts.push(
+      `<rect x="${x.toFixed(1)}" y="${height - 30}" width="12" height="12" fill="${COLOURS[si % COLOURS.length]}"/>`,
+      `<text x="${(x + 16).toFixed(1)}" y="${height - 20}">${esc(s.name)}</text>`,
+    );
+  });
+  parts.push('</svg>', '');
+  return parts.join('\n');
+}
