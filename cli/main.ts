@@ -28,6 +28,10 @@ const COMMANDS: Record<string, Command> = {
       return (await import('../config/check-command.ts')).configCheckCommand(rest, process.stdout);
     },
   },
+  router: {
+    summary: 'run the fan-in gateway: agent batches in, placed records out to Kafka (router --config FILE)',
+    run: async (args) => (await import('../router/router-command.ts')).routerCommand(args),
+  },
   topics: {
     summary: "create the placement plan's topics on every cluster (topics ensure --config FILE)",
     run: async (args) => (await import('../router/topics-command.ts')).topicsCommand(args),

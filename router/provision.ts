@@ -18,39 +18,43 @@ export interface ClusterProvisioning {
   mismatched: { topic: string; planned: number; actual: number }[];
 }
 
+/** @param only provision just these clusters (the router retries one that was down at start-up) */
 export async function provisionTopics(
   config: SpillwayConfig,
   plan: PlacementPlan = planPlacement(config),
+  only?: readonly string[],
 ): Promise<ClusterProvisioning[]> {
   assertWithinBudget(plan);
   return Promise.all(
-    plan.clusters.map(async (cp) => {
-      const cluster = config.clusters.find((c) => c.name === cp.name)!;
-      const admin = new KafkaAdmin(kafkaClusterOf(cluster), 'spillway-provision');
-      try {
-        const present = new Map(
-          (await admin.describeTopics(cp.topics.map((t) => t.name))).map((t) => [t.topic, t.partitions]),
-        );
-        const missing: TopicSpec[] = cp.topics
-          .filter((t) => !present.has(t.name))
-          .map((t) => ({
-            topic: t.name,
-            partitions: t.partitions,
-            replicationFactor: t.replicationFactor,
-            configs: { 'retention.ms': String(t.retentionMs) },
-          }));
-        const created = await admin.ensureTopics(missing);
-        return {
-          cluster: cp.name,
-          created,
-          existing: cp.topics.filter((t) => present.has(t.name)).map((t) => t.name),
-          mismatched: cp.topics
-            .filter((t) => present.has(t.name) && present.get(t.name) !== t.partitions)
-            .map((t) => ({ topic: t.name, planned: t.partitions, actual: present.get(t.name)! })),
-        };
-      } finally {
-        await admin.close();
-      }
-    }),
+    plan.clusters
+      .filter((cp) => only === undefined || only.includes(cp.name))
+      .map(async (cp) => {
+        const cluster = config.clusters.find((c) => c.name === cp.name)!;
+        const admin = new KafkaAdmin(kafkaClusterOf(cluster), 'spillway-provision');
+        try {
+          const present = new Map(
+            (await admin.describeTopics(cp.topics.map((t) => t.name))).map((t) => [t.topic, t.partitions]),
+          );
+          const missing: TopicSpec[] = cp.topics
+            .filter((t) => !present.has(t.name))
+            .map((t) => ({
+              topic: t.name,
+              partitions: t.partitions,
+              replicationFactor: t.replicationFactor,
+              configs: { 'retention.ms': String(t.retentionMs) },
+            }));
+          const created = await admin.ensureTopics(missing);
+          return {
+            cluster: cp.name,
+            created,
+            existing: cp.topics.filter((t) => present.has(t.name)).map((t) => t.name),
+            mismatched: cp.topics
+              .filter((t) => present.has(t.name) && present.get(t.name) !== t.partitions)
+              .map((t) => ({ topic: t.name, planned: t.partitions, actual: present.get(t.name)! })),
+          };
+        } finally {
+          await admin.close();
+        }
+      }),
   );
 }

@@ -1,0 +1,147 @@
+/**
+ * The one telemetry module: every component reports received / sent / dropped / errors /
+ * in-flight through these metrics, with these names and labels, and nothing else defines a
+ * metric. docs/metrics.md lists them (generated from METRICS; a test keeps it in sync).
+ *
+ * Label cardinality is bounded by construction: `component` is a fixed set, `reason` and
+ * `criticality` are enumerations, `cluster` and `logid` come from the config (a logId that
+ * is not configured is reported as the fallback logId, never as itself).
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type Component = 'router' | 'agent' | 'sink' | 'monitor';
+
+interface MetricSpec {
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  readonly help: string;
+  readonly labels: readonly string[];
+  readonly buckets?: readonly number[];
+}
+
+/** Request latency buckets (seconds): from a 1 ms loopback produce to a 30 s hot-path timeout. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export const METRICS = {
+  spillway_records_received_total: {
+    type: 'counter',
+    help: 'Records a component received (parsed lines, consumed records).',
+    labels: ['component', 'logid'],
+  },
+  spillway_records_sent_total: {
+    type: 'counter',
+    help: 'Records a component handed on and had acknowledged (Kafka acks=all, a destination 2xx).',
+    labels: ['component', 'cluster'],
+  },
+  spillway_records_dropped_total: {
+    type: 'counter',
+    help: 'Records refused or shed, by reason (malformed, quota, overload, deadline, kafka) and criticality.',
+    labels: ['component', 'reason', 'criticality'],
+  },
+  spillway_records_fallback_total: {
+    type: 'counter',
+    help: 'Records whose logId is not configured and were placed as the fallback logId.',
+    labels: ['component'],
+  },
+  spillway_errors_total: {
+    type: 'counter',
+    help: 'Errors by kind (kafka-produce, redis, decode, auth, ...).',
+    labels: ['component', 'kind'],
+  },
+  spillway_requests_total: {
+    type: 'counter',
+    help: 'HTTP requests answered, by route and status code.',
+    labels: ['component', 'route', 'status'],
+  },
+  spillway_request_duration_seconds: {
+    type: 'histogram',
+    help: 'Time from request start to response, by route.',
+    labels: ['component', 'route'],
+    buckets: LATENCY_BUCKETS,
+  },
+  spillway_inflight_requests: {
+    type: 'gauge',
+    help: 'Requests being handled now.',
+    labels: ['component'],
+  },
+  spillway_cpu_usage_ratio: {
+    type: 'gauge',
+    help: 'Smoothed CPU usage of the process against its allowance (cgroup-aware), 0..1.',
+    labels: ['component'],
+  },
+  spillway_quota_redis_up: {
+    type: 'gauge',
+    help: '1 while the global quota lease is refreshed through Redis, 0 while running on the last lease or a local share.',
+    labels: ['component'],
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+export type MetricName = keyof typeof METRICS;
+
+type LabelsOf<N extends MetricName> = Partial<Record<(typeof METRICS)[N]['labels'][number], string>>;
+
+/** A component's metrics, in its own registry (tests create many; a process creates one per component). */
+export class Telemetry {
+  readonly registry = new Registry();
+  readonly component: Component;
+  readonly #metrics = new Map<MetricName, Counter | Gauge | Histogram>();
+
+  constructor(component: Component) {
+    this.component = component;
+    for (const [name, spec] of Object.entries(METRICS) as [MetricName, MetricSpec][]) {
+      const common = { name, help: spec.help, labelNames: [...spec.labels], registers: [this.registry] };
+      const metric =
+        spec.type === 'counter'
+          ? new Counter(common)
+          : spec.type === 'gauge'
+            ? new Gauge(common)
+            : new Histogram({ ...common, buckets: [...(spec.buckets ?? LATENCY_BUCKETS)] });
+      this.#metrics.set(name, metric);
+    }
+  }
+
+  inc<N extends MetricName>(name: N, labels: LabelsOf<N> = {}, by = 1): void {
+    if (by === 0) return;
+    (this.#metrics.get(name) as Counter).inc({ component: this.component, ...labels }, by);
+  }
+
+  set<N extends MetricName>(name: N, value: number, labels: LabelsOf<N> = {}): void {
+    (this.#metrics.get(name) as Gauge).set({ component: this.component, ...labels }, value);
+  }
+
+  add<N extends MetricName>(name: N, by: number, labels: LabelsOf<N> = {}): void {
+    (this.#metrics.get(name) as Gauge).inc({ component: this.component, ...labels }, by);
+  }
+
+  observe<N extends MetricName>(name: N, seconds: number, labels: LabelsOf<N> = {}): void {
+    (this.#metrics.get(name) as Histogram).observe({ component: this.component, ...labels }, seconds);
+  }
+
+  /** Current value of a counter or gauge for exact labels (tests and /readyz use it). */
+  async value<N extends MetricName>(name: N, labels: LabelsOf<N> = {}): Promise<number> {
+    const want = { component: this.component, ...labels } as Record<string, string>;
+    const data = await (this.#metrics.get(name) as Counter).get();
+    const match = data.values.find((v) => Object.entries(want).every(([k, x]) => String(v.labels[k]) === x));
+    return match?.value ?? 0;
+  }
+
+  /** Prometheus text exposition for /metrics. */
+  async expose(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/** docs/metrics.md, generated from METRICS. */
+export function renderMetricsDoc(): string {
+  return [
+    '# Metrics',
+    '',
+    '<!-- generated by `node scripts/gen-docs.ts` from core/telemetry.ts; do not edit -->',
+    '',
+    'Every component serves these on `/metrics` (Prometheus text format). `component` is one of router, agent, sink, monitor; `logid` and `cluster` only take configured values.',
+    '',
+    '| metric | type | labels | meaning |',
+    '|---|---|---|---|',
+    ...Object.entries(METRICS).map(([name, s]) => `| \`${name}\` | ${s.type} | ${s.labels.join(', ')} | ${s.help} |`),
+    '',
+  ].join('\n');
+}
