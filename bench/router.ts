@@ -55,7 +55,10 @@ function lines(run: string): string[] {
 }
 
 function benchConfig(port: number): string {
-  const logIds = Array.from({ length: LOG_IDS }, (_, i) => `  - { id: bench${i}, name: bench ${i}, owner: bench, importance: ${'SABC'[i % 4]}, sinks: [drop] }`);
+  const logIds = Array.from(
+    { length: LOG_IDS },
+    (_, i) => `  - { id: bench${i}, name: bench ${i}, owner: bench, importance: ${'SABC'[i % 4]}, sinks: [drop] }`,
+  );
   return [
     'clusters:',
     `  - { name: main, brokers: ["${BROKER}"] }`,
@@ -98,7 +101,8 @@ async function runRouter(all: string[], bytes: number): Promise<Phase> {
     await waitReady(url);
     // Agents compress before sending; do it up front so the generator's CPU is not in the measurement.
     const bodies: Buffer[] = [];
-    for (let i = 0; i < all.length; i += BATCH) bodies.push(zlib.zstdCompressSync(`${all.slice(i, i + BATCH).join('\n')}\n`));
+    for (let i = 0; i < all.length; i += BATCH)
+      bodies.push(zlib.zstdCompressSync(`${all.slice(i, i + BATCH).join('\n')}\n`));
     let next = 0;
     let done = 0;
     const t0 = performance.now();
@@ -126,7 +130,11 @@ async function runRouter(all: string[], bytes: number): Promise<Phase> {
     );
     const seconds = (performance.now() - t0) / 1000;
     if (done !== all.length) throw new Error(`router accepted ${done} of ${all.length}`);
-    return { seconds, recordsPerSec: Math.round(all.length / seconds), mibPerSec: Number((bytes / seconds / 1048576).toFixed(1)) };
+    return {
+      seconds,
+      recordsPerSec: Math.round(all.length / seconds),
+      mibPerSec: Number((bytes / seconds / 1048576).toFixed(1)),
+    };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -137,12 +145,33 @@ async function runRouter(all: string[], bytes: number): Promise<Phase> {
 async function runKcat(all: string[], bytes: number, topic: string): Promise<Phase> {
   const file = path.join(os.tmpdir(), `spw-bench-router-${process.pid}.ndjson`);
   // Same key as the router uses (logId|host), so partitioning work is comparable.
-  fs.writeFileSync(file, `${all.map((l) => `${/"logId":"([^"]+)"/.exec(l)![1]}|${/"host":"([^"]+)"/.exec(l)![1]}\t${l}`).join('\n')}\n`);
+  fs.writeFileSync(
+    file,
+    `${all.map((l) => `${/"logId":"([^"]+)"/.exec(l)![1]}|${/"host":"([^"]+)"/.exec(l)![1]}\t${l}`).join('\n')}\n`,
+  );
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
     const c = spawn(
       'kcat',
-      ['-P', '-b', BROKER, '-t', topic, '-K', '\t', '-z', 'zstd', '-X', 'acks=all', '-X', 'enable.idempotence=true', '-X', 'linger.ms=5', '-l', file],
+      [
+        '-P',
+        '-b',
+        BROKER,
+        '-t',
+        topic,
+        '-K',
+        '\t',
+        '-z',
+        'zstd',
+        '-X',
+        'acks=all',
+        '-X',
+        'enable.idempotence=true',
+        '-X',
+        'linger.ms=5',
+        '-l',
+        file,
+      ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     c.on('error', reject);
@@ -150,7 +179,11 @@ async function runKcat(all: string[], bytes: number, topic: string): Promise<Pha
   });
   const seconds = (performance.now() - t0) / 1000;
   fs.rmSync(file);
-  return { seconds, recordsPerSec: Math.round(all.length / seconds), mibPerSec: Number((bytes / seconds / 1048576).toFixed(1)) };
+  return {
+    seconds,
+    recordsPerSec: Math.round(all.length / seconds),
+    mibPerSec: Number((bytes / seconds / 1048576).toFixed(1)),
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -170,14 +203,17 @@ async function main(): Promise<void> {
     await admin.deleteTopics([topic]);
     const r = await runRouter(all, bytes);
     if (process.stderr.isTTY) process.stderr.write('\n');
-    console.error(`[run ${run}/${RUNS}] kcat ${k.recordsPerSec} rec/s, router ${r.recordsPerSec} rec/s (${(r.recordsPerSec / k.recordsPerSec).toFixed(2)} x kcat)`);
+    console.error(
+      `[run ${run}/${RUNS}] kcat ${k.recordsPerSec} rec/s, router ${r.recordsPerSec} rec/s (${(r.recordsPerSec / k.recordsPerSec).toFixed(2)} x kcat)`,
+    );
     kcat.push(k);
     router.push(r);
   }
   await admin.close();
   const mk = median(kcat.map((p) => p.recordsPerSec));
   const mr = median(router.map((p) => p.recordsPerSec));
-  const range = (ps: Phase[]) => `${Math.round(Math.min(...ps.map((p) => p.recordsPerSec)) / 1000)}k–${Math.round(Math.max(...ps.map((p) => p.recordsPerSec)) / 1000)}k`;
+  const range = (ps: Phase[]) =>
+    `${Math.round(Math.min(...ps.map((p) => p.recordsPerSec)) / 1000)}k–${Math.round(Math.max(...ps.map((p) => p.recordsPerSec)) / 1000)}k`;
   const md = [
     `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run bench:router\` (bench/router.ts), ${RUNS} runs, kcat and router alternating.`,
     `Machine: ${machine}.`,
@@ -185,7 +221,7 @@ async function main(): Promise<void> {
     '',
     '| producer | records/s, median (min–max) | MiB/s | × kcat |',
     '|---|---:|---:|---:|',
-    `| kcat (librdkafka) | ${mk.toLocaleString('en-US')} (${range(kcat)}) | ${(kcat.find((p) => p.recordsPerSec === mk)!.mibPerSec)} | 1.00 |`,
+    `| kcat (librdkafka) | ${mk.toLocaleString('en-US')} (${range(kcat)}) | ${kcat.find((p) => p.recordsPerSec === mk)!.mibPerSec} | 1.00 |`,
     `| spillway router (HTTP + parse + place + produce) | ${mr.toLocaleString('en-US')} (${range(router)}) | ${router.find((p) => p.recordsPerSec === mr)!.mibPerSec} | ${(mr / mk).toFixed(2)} |`,
     '',
     '![Router throughput](img/router.svg)',
