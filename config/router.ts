@@ -14,6 +14,8 @@ export const DEFAULT_ROUTER_REQUEST_TIMEOUT_MS = 8_000;
 export const DEFAULT_ROUTER_PRODUCE_TIMEOUT_MS = 5_000;
 /** Node's http keepAliveTimeout is 5 s; agents batch every 200 ms, so 60 s keeps connections warm. */
 export const DEFAULT_ROUTER_IDLE_TIMEOUT_MS = 60_000;
+/** 2 ms: under a loopback produce round trip (~5 ms with acks=all), long enough to join concurrent batches into one produce. */
+export const DEFAULT_PRODUCE_LINGER_MS = 2;
 
 /** Local Redis, as on the development machines and in docker-compose.yml. */
 export const DEFAULT_QUOTA_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -155,6 +157,16 @@ export const routerSchema = z
       'Deadline for Kafka to acknowledge the records of one request; must not exceed requestTimeoutMs.',
     ),
     idleTimeoutMs: timeoutMs(DEFAULT_ROUTER_IDLE_TIMEOUT_MS, 'Close an idle keep-alive connection after this long.'),
+    produceLingerMs: doc(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(50, expected('at most 50 ms: every agent request waits this long on top of the acks'))
+        .default(DEFAULT_PRODUCE_LINGER_MS),
+      'How long concurrent batches wait to share one produce request per cluster; 0 sends each batch on its own.',
+      DEFAULT_PRODUCE_LINGER_MS,
+    ),
     quota: routerQuotaSchema.optional(),
   })
   .strict()

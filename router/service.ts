@@ -10,9 +10,11 @@ import { createLogger, type Logger } from '../core/logger.ts';
 import { Telemetry } from '../core/telemetry.ts';
 import { cpuAdmission } from './admission.ts';
 import type { ClusterSender, QuotaCheck } from './gateway/batch.ts';
+import { CoalescingSender } from './gateway/coalesce.ts';
 import type { Admission, Gateway } from './gateway/server.ts';
 import { startGateway } from './gateway/server.ts';
 import { provisionTopics } from './provision.ts';
+import { QuotaManager } from './quota/quota-manager.ts';
 
 /** A cluster whose last produce failed within this window is reported "failing" by /readyz. */
 export const CLUSTER_FAILING_WINDOW_MS = 10_000;
@@ -22,6 +24,7 @@ export const PROVISION_RETRY_MS = 5_000;
 export interface RouterOptions {
   telemetry?: Telemetry;
   logger?: Logger;
+  /** Default: QuotaManager.fromConfig (per-logId quotas, Redis-leased global quota when router.quota is set). */
   quota?: QuotaCheck & { stop?(): Promise<void> | void };
   /** Overload admission; default: CPU-driven (router/admission.ts). `null` turns shedding off. */
   admission?: (Admission & { stop?(): void }) | null;
@@ -55,6 +58,24 @@ export async function startRouter(config: SpillwayConfig, options: RouterOptions
   const telemetry = options.telemetry ?? new Telemetry('router');
   const log = options.logger ?? createLogger('router');
   const admission = options.admission === undefined ? cpuAdmission(telemetry) : (options.admission ?? undefined);
+  let quota = options.quota;
+  if (!quota) {
+    const manager = QuotaManager.fromConfig(config);
+    manager.start();
+    // Redis state for dashboards: 1 = leases refreshed through Redis, 0 = running on the last lease / a local share.
+    const gauge = setInterval(() => {
+      const st = manager.stats();
+      if (st.redis !== 'off') telemetry.set('spillway_quota_redis_up', st.redis === 'ok' ? 1 : 0);
+    }, 1_000);
+    gauge.unref();
+    quota = {
+      check: (logId, records, bytes) => manager.check(logId, records, bytes),
+      stop: async () => {
+        clearInterval(gauge);
+        await manager.stop();
+      },
+    };
+  }
   const senders = new Map<string, TrackedSender>();
   for (const c of config.clusters) {
     senders.set(c.name, new TrackedSender(new KafkaProducer(kafkaClusterOf(c), { clientId: 'spillway-router' })));
@@ -87,9 +108,11 @@ export async function startRouter(config: SpillwayConfig, options: RouterOptions
 
   const gateway = await startGateway({
     config,
-    senders,
+    senders: new Map(
+      [...senders].map(([name, s]) => [name, new CoalescingSender(s, { lingerMs: config.router.produceLingerMs })]),
+    ),
     telemetry,
-    quota: options.quota,
+    quota,
     admission,
     readiness: () => {
       const now = Date.now();
@@ -115,7 +138,7 @@ export async function startRouter(config: SpillwayConfig, options: RouterOptions
       stopped = true;
       for (const t of retryTimers) clearTimeout(t);
       await gateway.close();
-      await options.quota?.stop?.();
+      await quota.stop?.();
       admission?.stop?.();
       await Promise.all([...senders.values()].map((s) => s.producer.close()));
       log.info('router stopped');

@@ -127,21 +127,24 @@ export async function deliverBatch(batch: PreparedBatch, ctx: BatchContext): Pro
     }
     if (refused.size > 0) {
       admitted = [];
+      // Counted by each record's own criticality: quota is per logId, not per batch.
+      const importance = new Map(ctx.config.logIds.map((l) => [l.id, l.importance]));
+      const shed = new Map<string, number>();
       for (const p of placed) {
         const r = refused.get(p.at.logId);
-        if (r)
-          retry.push({
-            line: p.rec.line,
-            reason: `quota: ${r.reason} for logId "${p.at.logId}"`,
-            retryAfterMs: r.retryAfterMs,
-          });
-        else admitted.push(p);
+        if (!r) {
+          admitted.push(p);
+          continue;
+        }
+        retry.push({
+          line: p.rec.line,
+          reason: `quota: ${r.reason} for logId "${p.at.logId}"`,
+          retryAfterMs: r.retryAfterMs,
+        });
+        const c = criticalityOf(importance.get(p.at.logId)!, p.at.levelClass);
+        shed.set(c, (shed.get(c) ?? 0) + 1);
       }
-      t.inc(
-        'spillway_records_dropped_total',
-        { reason: 'quota', criticality: criticality ?? 'unknown' },
-        placed.length - admitted.length,
-      );
+      for (const [c, n] of shed) t.inc('spillway_records_dropped_total', { reason: 'quota', criticality: c }, n);
     }
   }
 

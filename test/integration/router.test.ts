@@ -23,7 +23,7 @@ const TOKEN = 'it-router-token-0123456789';
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 const IMPORTANCES = ['S', 'A', 'B', 'C'] as const;
 
-function routerConfig(run: string, overrides: { auxBrokers?: string[] } = {}): SpillwayConfig {
+function routerConfig(run: string, overrides: { auxBrokers?: string[]; quotaLogId?: string } = {}): SpillwayConfig {
   const { main, aux } = clusters();
   const logIds = Array.from({ length: 50 }, (_, i) => ({
     id: `svc${i}-${run}`,
@@ -33,6 +33,7 @@ function routerConfig(run: string, overrides: { auxBrokers?: string[] } = {}): S
     sinks: ['drop'],
     // Every fifth logId gets its own topics; the rest share hash buckets.
     dedicated: i % 5 === 0,
+    ...(overrides.quotaLogId === `svc${i}-${run}` ? { quota: { recordsPerSec: 10, bytesPerSec: 1_000_000 } } : {}),
   }));
   return validateConfig({
     clusters: [
@@ -360,5 +361,48 @@ describe('router under overload', () => {
       CRITICAL: 1,
       CRITICAL_PLUS: 1,
     });
+  });
+});
+
+describe('router quotas', () => {
+  const run = randomUUID().slice(0, 8);
+  let config: SpillwayConfig;
+  let router: RunningRouter;
+  beforeAll(async () => {
+    // svc6 may send 10 records/s (burst 10, router.quota absent: a local bucket).
+    config = routerConfig(run, { quotaLogId: `svc6-${run}` });
+    router = await startRouter(config, { admission: null });
+  });
+  afterAll(async () => {
+    await router?.close();
+  });
+
+  const line = (i: number, seq: number) =>
+    JSON.stringify({ logId: `svc${i}-${run}`, level: 'info', msg: `quota ${run}`, seq });
+
+  it("answers 429 + Retry-After for a logId over its quota, and 207 when other logIds' lines in the batch pass", async () => {
+    const first = await post(router, Array.from({ length: 10 }, (_, s) => line(6, s)).join('\n'));
+    expect(first).toMatchObject({ status: 200, body: { accepted: 10 } });
+    const over = await post(router, Array.from({ length: 5 }, (_, s) => line(6, 10 + s)).join('\n'));
+    expect(over.status).toBe(429);
+    expect(over.body.accepted).toBe(0);
+    expect(over.body.retry).toHaveLength(5);
+    expect(over.body.retry[0]).toEqual({
+      line: 1,
+      reason: `quota: logid-quota for logId "svc6-${run}"`,
+      retryAfterMs: expect.any(Number),
+    });
+    expect(over.body.retry[0].retryAfterMs).toBeGreaterThan(0);
+    expect(over.body.retry[0].retryAfterMs).toBeLessThanOrEqual(500);
+    expect(over.headers.get('retry-after')).toBe('1');
+    const mixed = await post(router, [line(6, 20), line(7, 21), line(8, 22)].join('\n'));
+    expect(mixed.status).toBe(207);
+    expect(mixed.body).toMatchObject({ accepted: 2, retry: [{ line: 1 }] });
+    expect(
+      await router.telemetry.value('spillway_records_dropped_total', {
+        reason: 'quota',
+        criticality: 'SHEDDABLE',
+      }),
+    ).toBe(6);
   });
 });
