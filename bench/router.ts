@@ -92,10 +92,20 @@ async function runRouter(all: string[], bytes: number): Promise<Phase> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spw-bench-router-'));
   const port = 17_000 + Math.floor(Math.random() * 2000);
   fs.writeFileSync(path.join(dir, 'bench.yaml'), benchConfig(port));
-  const child = spawn(process.execPath, ['bin/spillway.js', 'router', '--config', path.join(dir, 'bench.yaml')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, SPW_LOG_LEVEL: 'warn' },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.SPW_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SPW_BENCH_PROFILE}`] : []),
+      'bin/spillway.js',
+      'router',
+      '--config',
+      path.join(dir, 'bench.yaml'),
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, SPW_LOG_LEVEL: 'warn' },
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitReady(url);
