@@ -83,52 +83,80 @@ const LOG4J2 = [
   '',
 ].join('\n');
 
+/**
+ * One single-node KRaft Kafka (broker + controller) living in `dir`: config, storage
+ * format, and the command that runs it. The stack's two clusters are two of these; tests
+ * that must kill -9 a cluster start a throwaway one the same way.
+ */
+export class KafkaNode {
+  readonly name: string;
+  readonly dir: string;
+  readonly #dataDir: string;
+  readonly #propsFile: string;
+  readonly #log4jFile: string;
+
+  constructor(name: string, dir: string) {
+    this.name = name;
+    this.dir = dir;
+    this.#dataDir = path.join(dir, 'data');
+    this.#propsFile = path.join(dir, 'server.properties');
+    this.#log4jFile = path.join(dir, 'log4j2.properties');
+  }
+
+  #jvm(java: string): string[] {
+    return [
+      java,
+      `-Xms${JVM_HEAP}`,
+      `-Xmx${JVM_HEAP}`,
+      '-XX:+UseG1GC',
+      '-XX:MaxGCPauseMillis=20',
+      '-Djava.awt.headless=true',
+      `-Dlog4j2.configurationFile=${this.#log4jFile}`,
+      `-Dspw.log.file=${path.join(this.dir, 'server.log')}`,
+      // Marks the process as this checkout's (see isOurProcess).
+      `-Dspw.stack.dir=${STACK_DIR}`,
+      '-cp',
+      `${KAFKA_LIB}/*`,
+    ];
+  }
+
+  /** Writes the config and formats the storage on first use; idempotent. */
+  prepare(java: string, port: number, controllerPort: number): void {
+    fs.mkdirSync(this.#dataDir, { recursive: true });
+    fs.writeFileSync(this.#propsFile, kafkaProperties(this.name, port, controllerPort, this.#dataDir));
+    fs.writeFileSync(this.#log4jFile, LOG4J2);
+    if (fs.existsSync(path.join(this.#dataDir, 'meta.properties'))) return;
+    const [bin, ...args] = this.#jvm(java);
+    const res = spawnSync(
+      bin!,
+      [...args, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', this.#propsFile, '--ignore-formatted'],
+      { encoding: 'utf8' },
+    );
+    if (res.status !== 0) {
+      throw new SpillwayError(
+        'SPW_ERR_STACK_START',
+        `formatting ${this.name} storage failed (exit ${res.status}): ${(res.stderr || res.stdout).trim().split('\n').slice(-5).join(' | ')}`,
+      );
+    }
+  }
+
+  command(java: string): string[] {
+    return [...this.#jvm(java), 'kafka.Kafka', this.#propsFile];
+  }
+}
+
 function kafkaService(
   name: 'kafka-main' | 'kafka-aux',
   portKey: PortName,
   controllerKey: PortName,
   envName: string,
 ): Service {
-  const dir = serviceDir(name);
-  const dataDir = path.join(dir, 'data');
-  const propsFile = path.join(dir, 'server.properties');
-  const log4jFile = path.join(dir, 'log4j2.properties');
-  const classpath = `${KAFKA_LIB}/*`;
-  const jvmArgs = (java: string) => [
-    java,
-    `-Xms${JVM_HEAP}`,
-    `-Xmx${JVM_HEAP}`,
-    '-XX:+UseG1GC',
-    '-XX:MaxGCPauseMillis=20',
-    '-Djava.awt.headless=true',
-    `-Dlog4j2.configurationFile=${log4jFile}`,
-    `-Dspw.log.file=${path.join(dir, 'server.log')}`,
-    `-Dspw.stack.dir=${STACK_DIR}`,
-    '-cp',
-    classpath,
-  ];
+  const node = new KafkaNode(name, serviceDir(name));
   return {
     name,
     ports: [portKey, controllerKey],
-    prepare(java, ports) {
-      fs.mkdirSync(dataDir, { recursive: true });
-      fs.writeFileSync(propsFile, kafkaProperties(name, ports[portKey], ports[controllerKey], dataDir));
-      fs.writeFileSync(log4jFile, LOG4J2);
-      if (fs.existsSync(path.join(dataDir, 'meta.properties'))) return;
-      const [bin, ...args] = jvmArgs(java);
-      const res = spawnSync(
-        bin!,
-        [...args, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propsFile, '--ignore-formatted'],
-        { encoding: 'utf8' },
-      );
-      if (res.status !== 0) {
-        throw new SpillwayError(
-          'SPW_ERR_STACK_START',
-          `formatting ${name} storage failed (exit ${res.status}): ${(res.stderr || res.stdout).trim().split('\n').slice(-5).join(' | ')}`,
-        );
-      }
-    },
-    command: (java) => [...jvmArgs(java), 'kafka.Kafka', propsFile],
+    prepare: (java, ports) => node.prepare(java, ports[portKey], ports[controllerKey]),
+    command: (java) => node.command(java),
     ready: (ports) => probeKafka([`127.0.0.1:${ports[portKey]}`], 2_000),
     envLines: (ports) => [`${envName}=127.0.0.1:${ports[portKey]}`],
   };

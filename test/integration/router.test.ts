@@ -18,6 +18,7 @@ import { place } from '../../router/placement.ts';
 import { planPlacement } from '../../router/placement-plan.ts';
 import { type RunningRouter, startRouter } from '../../router/service.ts';
 import { clusters, waitFor } from './helpers/kafka.ts';
+import { startThrowawayKafka, type ThrowawayKafka } from './helpers/throwaway-kafka.ts';
 
 const TOKEN = 'it-router-token-0123456789';
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -404,5 +405,47 @@ describe('router quotas', () => {
         criticality: 'SHEDDABLE',
       }),
     ).toBe(6);
+  });
+});
+
+describe('router when a cluster is killed -9 mid-flight', () => {
+  const run = randomUUID().slice(0, 8);
+  let doomed: ThrowawayKafka;
+  let config: SpillwayConfig;
+  let router: RunningRouter;
+  beforeAll(async () => {
+    doomed = await startThrowawayKafka('doomed');
+    config = routerConfig(run, { auxBrokers: doomed.brokers });
+    router = await startRouter(config, { admission: null });
+  }, 180_000);
+  afterAll(async () => {
+    await router?.close();
+    await doomed?.cleanup();
+  });
+
+  it("acknowledges everything while both clusters live, then fails only the killed cluster's lines", async () => {
+    const lines = Array.from({ length: 40 }, (_, seq) =>
+      JSON.stringify({ logId: `svc${seq}-${run}`, level: 'warn', msg: `kill ${run}`, seq }),
+    );
+    const onAux = lines
+      .map((l, i) => [i + 1, place(JSON.parse(l), config).cluster] as const)
+      .filter(([, c]) => c === 'aux')
+      .map(([n]) => n);
+    expect(onAux.length).toBeGreaterThan(0);
+    const before = await post(router, lines.join('\n'));
+    expect(before).toMatchObject({ status: 200, body: { accepted: 40, retry: [] } });
+
+    await doomed.kill9();
+    const after = await post(router, lines.join('\n'), { 'x-spillway-deadline-ms': '4000' });
+    expect(after.status).toBe(207);
+    expect(after.body.accepted).toBe(40 - onAux.length);
+    expect(after.body.retry.map((r: { line: number }) => r.line)).toEqual(onAux);
+    for (const r of after.body.retry) expect(r.reason).toMatch(/^kafka cluster "aux": /);
+    const ready = (await (await fetch(`${router.url}/readyz`)).json()) as {
+      ready: boolean;
+      clusters: Record<string, string>;
+    };
+    expect(ready.ready).toBe(true);
+    expect(ready.clusters).toMatchObject({ main: 'ok', aux: expect.stringMatching(/^failing: /) });
   });
 });
