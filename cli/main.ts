@@ -19,6 +19,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'validate config files and print the placement plan (config check FILE...)',
     run: async (args) => {
       const [sub, ...rest] = args;
+      if (sub === '--help' || sub === '-h') {
+        console.log(CONFIG_HELP);
+        return 0;
+      }
       if (sub !== 'check') {
         throw new SpillwayError(
           'SPW_ERR_CLI_USAGE',
@@ -37,6 +41,13 @@ const COMMANDS: Record<string, Command> = {
     run: async (args) => (await import('../router/topics-command.ts')).topicsCommand(args),
   },
 };
+
+const CONFIG_HELP = `spillway config check FILE... [--json]
+
+Validates each config file (YAML or JSON) and prints its placement plan: per cluster the
+topics, partitions and budget used; per sink the topics it consumes. Every problem is listed
+with its path, what was expected and what was found; exit status 2 when any file is invalid.
+Reference: docs/config-reference.md`;
 
 export const HELP = `spillway — log transport over Kafka with isolated channels
 

@@ -39,3 +39,23 @@ describe('spillway stack status', () => {
     ]);
   });
 });
+
+describe('a second checkout', () => {
+  it('is told which ports another checkout holds, instead of colliding, and starts nothing', () => {
+    const res = spawnSync(process.execPath, ['bin/spillway.js', 'stack', 'up'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      // Another checkout = another stack directory; the default ports belong to the running stack.
+      env: { ...process.env, SPW_STACK_DIR: '/tmp/spw-second-checkout/.spillway/stack', SPW_STACK_PORT_OFFSET: '' },
+    });
+    expect(res.status).toBe(1);
+    const stack = inject('stack');
+    const mainPort = stack.kafkaMain.split(':')[1];
+    expect(res.stderr).toContain(`spillway stack: port ${mainPort} (kafkaMain)`);
+    expect(res.stderr).toContain(
+      'already in use by a process this checkout (/tmp/spw-second-checkout/.spillway/stack) did not start',
+    );
+    expect(res.stderr).toContain('[SPW_ERR_STACK_PORT_TAKEN]');
+    expect(res.stdout).not.toContain('starting');
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PORTS, resolvePorts } from '../../../stack/lib/layout.ts';
 import { newClusterId } from '../../../stack/lib/services.ts';
-import { parseJavaMajor } from '../../../stack/lib/tools.ts';
+import { checkJava, parseJavaMajor } from '../../../stack/lib/tools.ts';
 
 describe('stack ports', () => {
   it('uses the defaults with no environment', () => {
@@ -52,5 +52,13 @@ describe('kafka cluster id', () => {
     const id = newClusterId();
     expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(newClusterId()).not.toBe(id);
+  });
+});
+
+describe('missing tools', () => {
+  it('names what to install when java is not there', () => {
+    expect(() => checkJava({ SPW_STACK_JAVA: '/nonexistent/bin/java' })).toThrow(
+      'java not found (/nonexistent/bin/java): install a JDK 17..23 (Debian: apt-get install openjdk-17-jdk-headless) or set SPW_STACK_JAVA',
+    );
   });
 });
