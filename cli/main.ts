@@ -26,7 +26,7 @@ const COMMANDS: Record<string, Command> = {
       if (sub !== 'check') {
         throw new SpillwayError(
           'SPW_ERR_CLI_USAGE',
-          `config: expected subcommand "check", found ${sub ? `"${sub}"` : 'nothing'}; usage: spillway config check FILE... [--json]`,
+          `expected subcommand "check", found ${sub ? `"${sub}"` : 'nothing'}; usage: spillway config check FILE... [--json]`,
         );
       }
       return (await import('../config/check-command.ts')).configCheckCommand(rest, process.stdout);
