@@ -80,7 +80,10 @@ export class KafkaProducer {
       partition: r.partition,
       key: r.key === undefined ? undefined : toBuffer(r.key),
       value: toBuffer(r.value),
-      headers: r.headers ? Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, toBuffer(v)])) : undefined,
+      // Without serializers the client writes header keys and values as raw bytes: both must be Buffers.
+      headers: r.headers
+        ? new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k), toBuffer(v)]))
+        : undefined,
       timestamp: r.timestampMs === undefined ? undefined : BigInt(r.timestampMs),
     }));
     let timer: NodeJS.Timeout | undefined;

@@ -157,6 +157,38 @@ describe.each(['main', 'aux'] as const)('core kafka module on the %s cluster', (
   });
 });
 
+describe('record headers', () => {
+  it('round-trip as strings and bytes', async () => {
+    const { main } = clusters();
+    const topic = await freshTopic(main);
+    const producer = track(new KafkaProducer(main, { clientId: 'it-headers' }));
+    await producer.send([
+      {
+        topic,
+        partition: 0,
+        key: 'k',
+        value: 'v',
+        headers: { 'spw-origin-topic': 'spw.s.error.h1', bin: Buffer.from([0, 255]) },
+      },
+    ]);
+    const got: ConsumedRecord[] = [];
+    const consumer = track(
+      new KafkaConsumer(main, {
+        clientId: 'it-h',
+        groupId: uniqueName('it.group'),
+        topics: [topic],
+        onBatch: (b) => void got.push(...b.records),
+      }),
+    );
+    await consumer.start();
+    await waitFor('1 record', () => got.length >= 1);
+    expect(got[0]!.headers.map(([k, v]) => [k, v?.toString('hex')])).toEqual([
+      ['spw-origin-topic', Buffer.from('spw.s.error.h1').toString('hex')],
+      ['bin', '00ff'],
+    ]);
+  });
+});
+
 describe('two clusters are independent', () => {
   it('a topic created on main does not exist on aux', async () => {
     const { main, aux } = clusters();
