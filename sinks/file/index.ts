@@ -1,0 +1,2 @@
+/** Registers the file sink type (sinks/registry.ts). */
+export { createFileDestination as factory } from './destination.ts';
