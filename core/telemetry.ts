@@ -32,6 +32,11 @@ export const METRICS = {
     help: 'Records a component handed on and had acknowledged (Kafka acks=all, a destination 2xx).',
     labels: ['component', 'cluster'],
   },
+  spillway_records_delivered_total: {
+    type: 'counter',
+    help: 'Records a sink delivered to its destination, by sink.',
+    labels: ['component', 'sink'],
+  },
   spillway_records_dropped_total: {
     type: 'counter',
     help: 'Records refused or shed, by reason (malformed, quota, overload, deadline, kafka) and criticality.',
@@ -67,6 +72,36 @@ export const METRICS = {
     type: 'gauge',
     help: 'Smoothed CPU usage of the process against its allowance (cgroup-aware), 0..1.',
     labels: ['component'],
+  },
+  spillway_gutter_records_total: {
+    type: 'counter',
+    help: 'Records a sink spilled into its gutter topic (direction="in"), the drainer put back for another round after a failed retry ("retry"), or delivered from it ("out").',
+    labels: ['component', 'sink', 'direction'],
+  },
+  spillway_dead_letters_total: {
+    type: 'counter',
+    help: 'Records a sink wrote to its dead-letter topic.',
+    labels: ['component', 'sink'],
+  },
+  spillway_sink_inflight_records: {
+    type: 'gauge',
+    help: 'Records a sink worker holds between fetch and commit (bounded by maxInFlightRecords).',
+    labels: ['component', 'sink', 'worker'],
+  },
+  spillway_sink_paused_partitions: {
+    type: 'gauge',
+    help: 'Partitions a sink worker has paused (in-flight bound reached, destination down, spill failing).',
+    labels: ['component', 'sink', 'worker'],
+  },
+  spillway_sink_throttle_reject_probability: {
+    type: 'gauge',
+    help: "Highest adaptive-throttle rejection probability among the sink's destinations (0 = healthy).",
+    labels: ['component', 'sink'],
+  },
+  spillway_sink_state: {
+    type: 'gauge',
+    help: "1 for the sink's current state (healthy, throttled, open = destination down and probing), 0 for the others.",
+    labels: ['component', 'sink', 'state'],
   },
   spillway_quota_redis_up: {
     type: 'gauge',
