@@ -1,0 +1,175 @@
+/**
+ * Runs one sink: its destination, the main worker (group `spw.sink.<name>`) on every
+ * cluster carrying its logIds, and the gutter drainer (group `spw.gutter.<name>`) with a
+ * capped share of the sink's concurrency. `spillway sink --config FILE [--name SINK]` runs
+ * one or all sinks of a config, each isolated from the others (its own groups, producers
+ * and destination).
+ */
+import { kafkaClusterOf } from '../../config/cluster.ts';
+import type { SpillwayConfig } from '../../config/schema.ts';
+import { KafkaAdmin, type KafkaCluster, KafkaProducer } from '../../core/kafka/index.ts';
+import { createLogger, type Logger } from '../../core/logger.ts';
+import { Telemetry } from '../../core/telemetry.ts';
+import { deadLetterTopicName, gutterTopicName, planPlacement } from '../../router/placement-plan.ts';
+import type { Destination, ResolvedSinkConfig } from '../core/destination.ts';
+import { SinkWorker, type WorkerSource } from './sink-worker.ts';
+import { SpillwayWriter } from './spillway-writer.ts';
+
+/** Refresh of the sink's state gauges. */
+const STATE_INTERVAL_MS = 1_000;
+
+export interface SinkServiceOptions {
+  telemetry?: Telemetry;
+  logger?: Logger;
+  /** Builds the destination; default: the sink type's factory (sinks/registry.ts). */
+  destination?: Destination;
+  /** Fetch wait of the consumers (tests shorten it). */
+  maxWaitMs?: number;
+  commitIntervalMs?: number;
+  /** Gutter retry backoff (tests shorten it). */
+  gutterBackoff?: { baseMs: number; capMs: number };
+}
+
+export interface RunningSink {
+  name: string;
+  telemetry: Telemetry;
+  main: SinkWorker;
+  drainer: SinkWorker | undefined;
+  close(): Promise<void>;
+}
+
+export const sinkGroupId = (sink: string) => `spw.sink.${sink}`;
+export const drainerGroupId = (sink: string) => `spw.gutter.${sink}`;
+
+/** Which records a sink takes: its configured logIds, plus unknown ones when it owns the fallback logId. */
+export function acceptFor(
+  config: SpillwayConfig,
+  sink: ResolvedSinkConfig,
+): (keyLogId: string | undefined) => string | undefined {
+  const mine = new Set(config.logIds.filter((l) => l.sinks.includes(sink.name)).map((l) => l.id));
+  const known = new Set(config.logIds.map((l) => l.id));
+  const fallbackMine = mine.has(config.router.fallbackLogId);
+  return (id) => {
+    if (id === undefined) return fallbackMine ? config.router.fallbackLogId : undefined;
+    if (mine.has(id)) return id;
+    // Unknown logIds were placed as the fallback logId but keep their own id in the key.
+    return !known.has(id) && fallbackMine ? id : undefined;
+  };
+}
+
+export async function startSink(
+  config: SpillwayConfig,
+  sinkName: string,
+  options: SinkServiceOptions = {},
+): Promise<RunningSink> {
+  const sink = config.sinks.find((s) => s.name === sinkName);
+  if (!sink) throw new Error(`no sink named "${sinkName}" in the config`);
+  const telemetry = options.telemetry ?? new Telemetry('sink');
+  const log = (options.logger ?? createLogger('sink')).child({ sink: sink.name });
+  const plan = planPlacement(config).sinks.find((s) => s.name === sink.name)!;
+  const clusterOf = (name: string): KafkaCluster => kafkaClusterOf(config.clusters.find((c) => c.name === name)!);
+
+  const sourceClusters = [...new Set(plan.consumes.map((r) => r.cluster))];
+  const gutterCluster = sink.gutter.cluster ?? config.pools.gutter;
+  const involved = [...new Set([...sourceClusters, ...(gutterCluster ? [gutterCluster] : [])])];
+
+  // The gutter and dead-letter topics, on the gutter cluster (planned) and on every source
+  // cluster (the fallback when the gutter cluster cannot take a spill).
+  const sideTopics = [gutterTopicName(sink.name), deadLetterTopicName(sink.name)];
+  await Promise.all(
+    involved.map(async (name) => {
+      const admin = new KafkaAdmin(clusterOf(name), 'spillway-sink');
+      try {
+        await admin.ensureTopics(
+          sideTopics.map((topic) => ({
+            topic,
+            partitions: config.channels.partitionsPerTopic,
+            replicationFactor: config.channels.replicationFactor,
+            configs: { 'retention.ms': String(config.channels.retentionMs) },
+          })),
+        );
+      } catch (err) {
+        log.warn({ cluster: name, err: (err as Error).message }, 'could not ensure gutter/dead-letter topics');
+      } finally {
+        await admin.close();
+      }
+    }),
+  );
+
+  const producers = new Map(
+    involved.map((name) => [name, new KafkaProducer(clusterOf(name), { clientId: `spillway-sink-${sink.name}` })]),
+  );
+  const spill = new SpillwayWriter({
+    gutterTopic: gutterTopicName(sink.name),
+    deadLetterTopic: deadLetterTopicName(sink.name),
+    gutterCluster,
+    producers,
+    requestTimeoutMs: sink.requestTimeoutMs,
+    log,
+  });
+  const destination =
+    options.destination ?? (await (await import('../registry.ts')).createDestination(sink, { logger: log }));
+
+  const bySource = new Map<string, string[]>();
+  for (const r of plan.consumes) bySource.set(r.cluster, [...(bySource.get(r.cluster) ?? []), r.topic]);
+  const mainSources: WorkerSource[] = [...bySource].map(([name, topics]) => ({ cluster: clusterOf(name), topics }));
+  const main = new SinkWorker({
+    mode: 'main',
+    sink,
+    groupId: sinkGroupId(sink.name),
+    sources: mainSources,
+    destination,
+    spill,
+    accept: acceptFor(config, sink),
+    concurrency: sink.concurrency,
+    telemetry,
+    log,
+    maxWaitMs: options.maxWaitMs,
+    commitIntervalMs: options.commitIntervalMs,
+  });
+  const drainer = sink.gutter.enabled
+    ? new SinkWorker({
+        mode: 'gutter',
+        sink,
+        groupId: drainerGroupId(sink.name),
+        sources: involved.map((name) => ({ cluster: clusterOf(name), topics: [gutterTopicName(sink.name)] })),
+        destination,
+        spill,
+        accept: (id) => id,
+        destinationDown: () => main.breaker !== 'closed',
+        // The drainer gets a capped share so replaying the gutter never starves the main flow.
+        concurrency: Math.max(1, Math.floor((sink.concurrency * sink.gutter.drainSharePct) / 100)),
+        telemetry,
+        log,
+        maxWaitMs: options.maxWaitMs,
+        commitIntervalMs: options.commitIntervalMs,
+        gutterBackoff: options.gutterBackoff,
+      })
+    : undefined;
+  await main.start();
+  await drainer?.start();
+
+  const stateTimer = setInterval(() => {
+    const state = main.breaker !== 'closed' ? 'open' : main.throttleProbability() > 0 ? 'throttled' : 'healthy';
+    for (const s of ['healthy', 'throttled', 'open'])
+      telemetry.set('spillway_sink_state', s === state ? 1 : 0, { sink: sink.name, state: s });
+    telemetry.set('spillway_sink_throttle_reject_probability', main.throttleProbability(), { sink: sink.name });
+  }, STATE_INTERVAL_MS);
+  stateTimer.unref();
+  log.info({ consumes: plan.consumes.length, clusters: involved }, 'sink started');
+
+  return {
+    name: sink.name,
+    telemetry,
+    main,
+    drainer,
+    async close() {
+      clearInterval(stateTimer);
+      await main.close();
+      await drainer?.close();
+      await destination.close();
+      await Promise.all([...producers.values()].map((p) => p.close()));
+      log.info('sink stopped');
+    },
+  };
+}

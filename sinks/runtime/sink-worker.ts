@@ -1,0 +1,575 @@
+/**
+ * One sink's consumer group on every cluster it reads, with bounded in-flight work:
+ * fetch -> filter by logId (from the Kafka key, before any JSON parsing) -> batch per
+ * destination key -> write under a per-key adaptive throttle and timeout -> mark done ->
+ * commit each partition's contiguous done offsets (after destination.flush()).
+ *
+ * Isolation (DESIGN.md invariants 2-3): a key whose writes fail or time out has its
+ * records spilled to the gutter topic and the partition moves on; a key the throttle
+ * rejects goes straight to the gutter without a request. When every key fails (the whole
+ * destination is down) the worker opens its breaker: it pauses every partition and probes
+ * with one batch at a time instead of copying its whole input into the gutter.
+ *
+ * The same worker, in `gutter` mode, is the gutter drainer: it reads the gutter topic with
+ * its own group and a capped share of the sink's concurrency, honours each record's
+ * backoff (`spw-not-before`), re-spills what fails again and dead-letters a record after
+ * maxAttempts or maxAgeMs.
+ */
+import {
+  type ConsumedRecord,
+  type KafkaCluster,
+  KafkaConsumer,
+  type PartitionBatch,
+  type TopicPartition,
+  type TopicPartitionOffset,
+} from '../../core/kafka/index.ts';
+import type { Logger } from '../../core/logger.ts';
+import { AdaptiveThrottle } from '../../core/resilience/adaptive-throttle.ts';
+import { backoffDelayMs } from '../../core/resilience/backoff.ts';
+import type { Telemetry } from '../../core/telemetry.ts';
+import {
+  type Destination,
+  logIdOfKey,
+  type ResolvedSinkConfig,
+  type SinkRecord,
+  type WriteResult,
+} from '../core/destination.ts';
+import { Batcher } from './batcher.ts';
+import { OffsetTracker } from './offset-tracker.ts';
+import { fromSpilled, type Spilled, type SpillwayWriter } from './spillway-writer.ts';
+
+/** Commit every second: at most a second of finished work is redelivered after a crash. */
+export const COMMIT_INTERVAL_MS = 1_000;
+/** Resume paused partitions once in-flight work falls below this share of the bound (hysteresis, so they do not flap). */
+export const RESUME_AT = 0.7;
+/** Consecutive whole-batch failures, with no success in between, that mean "the destination is down". */
+export const BREAKER_FAILURES = 3;
+/** Keys dispatched within this window count as active when deciding whether all of them fail. */
+export const BREAKER_ACTIVE_WINDOW_MS = 10_000;
+/** How often an open breaker lets one probe batch through (half-open). */
+export const BREAKER_PROBE_MS = 2_000;
+/** Gutter retry backoff: full jitter between 1 s and 60 s (attempt-based). */
+export const GUTTER_BACKOFF = { baseMs: 1_000, capMs: 60_000 };
+/** A gutter record older than this is dead-lettered even with attempts left: a day-old log is news for an operator, not a retry. */
+export const GUTTER_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+/** Pause before retrying a spill when no cluster took it. */
+const SPILL_RETRY_MS = 1_000;
+
+export type WorkerMode = 'main' | 'gutter';
+
+export interface WorkerSource {
+  cluster: KafkaCluster;
+  topics: string[];
+}
+
+export interface SinkWorkerOptions {
+  mode: WorkerMode;
+  sink: ResolvedSinkConfig;
+  groupId: string;
+  sources: WorkerSource[];
+  destination: Destination;
+  spill: SpillwayWriter;
+  /** logId a record is delivered as, or undefined when the sink does not take it (main mode). */
+  accept: (keyLogId: string | undefined) => string | undefined;
+  concurrency: number;
+  telemetry: Telemetry;
+  log: Logger;
+  commitIntervalMs?: number;
+  /** Consumer fetch wait; short in tests so pause/resume reacts fast. */
+  maxWaitMs?: number;
+  /** The drainer holds its writes while this says the destination is down (the main worker's breaker). */
+  destinationDown?: () => boolean;
+  /** Gutter retry backoff (drainer). @default GUTTER_BACKOFF */
+  gutterBackoff?: { baseMs: number; capMs: number };
+}
+
+interface Item {
+  rec: SinkRecord;
+  /** Where this item sits in the consumed topic (main topic, or gutter topic in gutter mode). */
+  src: string;
+  offset: bigint;
+  firstFailedAt: number;
+}
+
+type BreakerState = 'closed' | 'open' | 'half-open';
+
+const tpKey = (cluster: string, topic: string, partition: number) => `${cluster}\u0000${topic}\u0000${partition}`;
+
+export class SinkWorker {
+  readonly #o: SinkWorkerOptions;
+  readonly #consumers = new Map<string, KafkaConsumer>();
+  readonly #trackers = new Map<string, OffsetTracker>();
+  readonly #committed = new Map<string, bigint>();
+  readonly #paused = new Map<string, { cluster: string; tp: TopicPartition }>();
+  readonly #throttles = new Map<string, AdaptiveThrottle>();
+  readonly #batcher: Batcher<Item>;
+  readonly #queue: { key: string; items: Item[] }[] = [];
+  #running = 0;
+  #inFlight = 0;
+  #inFlightBytes = 0;
+  #breaker: BreakerState = 'closed';
+  #failuresInARow = 0;
+  readonly #failingKeys = new Set<string>();
+  /** Last dispatch time per destination key, to tell "all keys failing" from "one key failing". */
+  readonly #activeKeys = new Map<string, number>();
+  #probeTimer: NodeJS.Timeout | undefined;
+  #heldTimer: NodeJS.Timeout | undefined;
+  #commitTimer: NodeJS.Timeout | undefined;
+  #stopping = false;
+  #idle: (() => void) | undefined;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #label: { sink: string; worker: string };
+
+  constructor(options: SinkWorkerOptions) {
+    this.#o = options;
+    this.#label = { sink: options.sink.name, worker: options.mode };
+    this.#batcher = new Batcher<Item>(
+      options.sink.batch,
+      (i) => i.rec.value.length,
+      (key, items) => this.#enqueue(key, items),
+    );
+  }
+
+  async start(): Promise<void> {
+    for (const src of this.#o.sources) {
+      if (src.topics.length === 0) continue;
+      const consumer = new KafkaConsumer(src.cluster, {
+        clientId: `spillway-sink-${this.#o.sink.name}-${this.#o.mode}`,
+        groupId: this.#o.groupId,
+        topics: src.topics,
+        maxWaitMs: this.#o.maxWaitMs,
+        onBatch: (b) => this.#onBatch(src.cluster.name, b),
+        onAssign: (_assigned, revoked) => {
+          for (const tp of revoked) {
+            const k = tpKey(src.cluster.name, tp.topic, tp.partition);
+            this.#trackers.delete(k);
+            this.#committed.delete(k);
+            this.#paused.delete(k);
+          }
+        },
+        onError: (err) => this.#o.log.warn({ cluster: src.cluster.name, err: err.message }, 'consumer error'),
+      });
+      this.#consumers.set(src.cluster.name, consumer);
+    }
+    await Promise.all([...this.#consumers.values()].map((c) => c.start()));
+    this.#commitTimer = setInterval(() => void this.commit(), this.#o.commitIntervalMs ?? COMMIT_INTERVAL_MS);
+    this.#commitTimer.unref();
+  }
+
+  /** Records handed out and not yet finished (delivered, spilled or dead-lettered). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get breaker(): BreakerState {
+    return this.#breaker;
+  }
+
+  /** Highest rejection probability among destination keys (0 = healthy). */
+  throttleProbability(): number {
+    let p = 0;
+    for (const t of this.#throttles.values()) p = Math.max(p, t.rejectProbability());
+    return p;
+  }
+
+  #onBatch(cluster: string, batch: PartitionBatch): void {
+    const k = tpKey(cluster, batch.topic, batch.partition);
+    let tracker = this.#trackers.get(k);
+    if (!tracker) {
+      tracker = new OffsetTracker();
+      this.#trackers.set(k, tracker);
+    }
+    const now = Date.now();
+    for (const r of batch.records) {
+      const got = this.#itemOf(cluster, r, k);
+      if (!got) {
+        tracker.skip(r.offset);
+        continue;
+      }
+      const { item, notBefore } = got;
+      tracker.track(r.offset, item.rec.value.length);
+      this.#inFlight++;
+      this.#inFlightBytes += item.rec.value.length;
+      if (notBefore > now) {
+        // Backoff of a gutter record: hold it (counted in flight, so the bound still applies).
+        const t = setTimeout(() => {
+          this.#timers.delete(t);
+          this.#batcher.add(this.#o.destination.keyOf(item.rec), item);
+        }, notBefore - now);
+        this.#timers.add(t);
+      } else {
+        this.#batcher.add(this.#o.destination.keyOf(item.rec), item);
+      }
+    }
+    const s = this.#o.sink;
+    if (this.#inFlight >= s.maxInFlightRecords || this.#inFlightBytes >= s.maxInFlightBytes) {
+      // Pause the partition that just filled the bound: it is the one ahead of its destination.
+      this.#pause(cluster, { topic: batch.topic, partition: batch.partition });
+    }
+    this.#gauges();
+  }
+
+  #itemOf(cluster: string, r: ConsumedRecord, src: string): { item: Item; notBefore: number } | undefined {
+    if (!r.value) return undefined;
+    if (this.#o.mode === 'main') {
+      const logId = this.#o.accept(logIdOfKey(r.key));
+      if (logId === undefined) return undefined;
+      return {
+        item: {
+          rec: {
+            cluster,
+            topic: r.topic,
+            partition: r.partition,
+            offset: r.offset,
+            logId,
+            value: r.value,
+            timestampMs: r.timestampMs,
+            attempts: 0,
+          },
+          src,
+          offset: r.offset,
+          firstFailedAt: 0,
+        },
+        notBefore: 0,
+      };
+    }
+    const s = fromSpilled(r.headers, r.value, logIdOfKey(r.key) ?? '');
+    return { item: { rec: s.record, src, offset: r.offset, firstFailedAt: s.firstFailedAt }, notBefore: s.notBeforeMs };
+  }
+
+  #pause(cluster: string, tp: TopicPartition): void {
+    const k = tpKey(cluster, tp.topic, tp.partition);
+    if (this.#paused.has(k)) return;
+    this.#paused.set(k, { cluster, tp });
+    this.#consumers.get(cluster)?.pause([tp]);
+  }
+
+  #pauseAll(): void {
+    for (const [cluster, c] of this.#consumers) for (const tp of c.assignments()) this.#pause(cluster, tp);
+  }
+
+  #maybeResume(): void {
+    if (this.#paused.size === 0 || this.#stopping || this.#breaker !== 'closed') return;
+    const s = this.#o.sink;
+    if (this.#inFlight > s.maxInFlightRecords * RESUME_AT || this.#inFlightBytes > s.maxInFlightBytes * RESUME_AT)
+      return;
+    for (const { cluster, tp } of this.#paused.values()) this.#consumers.get(cluster)?.resume([tp]);
+    this.#paused.clear();
+  }
+
+  #enqueue(key: string, items: Item[]): void {
+    this.#queue.push({ key, items });
+    this.#pump();
+  }
+
+  #pump(): void {
+    if (this.#o.destinationDown?.() && this.#queue.length > 0) {
+      // Replaying the gutter into a destination that is down only makes more retries.
+      this.#heldTimer ??= setTimeout(() => {
+        this.#heldTimer = undefined;
+        this.#pump();
+      }, BREAKER_PROBE_MS / 2);
+      return;
+    }
+    while (this.#running < this.#o.concurrency && this.#queue.length > 0) {
+      if (this.#breaker === 'open') return;
+      const next = this.#queue.shift()!;
+      this.#running++;
+      if (this.#breaker === 'half-open') this.#breaker = 'open'; // exactly one probe
+      void this.#dispatch(next.key, next.items).finally(() => {
+        this.#running--;
+        this.#pump();
+        if (this.#running === 0 && this.#queue.length === 0) this.#idle?.();
+      });
+    }
+  }
+
+  #throttle(key: string): AdaptiveThrottle {
+    let t = this.#throttles.get(key);
+    if (!t) {
+      t = new AdaptiveThrottle({ k: this.#o.sink.gutter.throttleK, windowMs: this.#o.sink.gutter.throttleWindowMs });
+      this.#throttles.set(key, t);
+    }
+    return t;
+  }
+
+  async #write(key: string, items: Item[]): Promise<WriteResult> {
+    const signal = AbortSignal.timeout(this.#o.sink.requestTimeoutMs);
+    try {
+      const r = await this.#o.destination.write(
+        key,
+        items.map((i) => i.rec),
+        signal,
+      );
+      return r;
+    } catch (err) {
+      // A destination should return results, not throw; a throw is treated as retryable.
+      return {
+        kind: 'retryable',
+        reason: signal.aborted ? `timed out after ${this.#o.sink.requestTimeoutMs} ms` : (err as Error).message,
+      };
+    }
+  }
+
+  async #dispatch(key: string, items: Item[]): Promise<void> {
+    const throttle = this.#throttle(key);
+    const gutterEnabled = this.#o.sink.gutter.enabled;
+    if (this.#o.mode === 'main' && gutterEnabled && this.#breaker === 'closed' && !throttle.shouldAttempt()) {
+      await this.#spill(
+        items,
+        `throttled: destination "${key}" is rejecting or timing out (p=${throttle.rejectProbability().toFixed(2)})`,
+        'gutter',
+      );
+      return;
+    }
+    const result = await this.#write(key, items);
+    switch (result.kind) {
+      case 'ok':
+        throttle.record(true);
+        this.#succeeded();
+        this.#finish(items, true);
+        return;
+      case 'partial': {
+        const retryable = result.failed.some((f) => f.retryable);
+        throttle.record(!retryable);
+        this.#succeeded();
+        const failedAt = new Set(result.failed.map((f) => f.index));
+        this.#finish(
+          items.filter((_, i) => !failedAt.has(i)),
+          true,
+        );
+        const retry = result.failed.filter((f) => f.retryable);
+        const dead = result.failed.filter((f) => !f.retryable);
+        await Promise.all([
+          this.#failed(
+            retry.map((f) => items[f.index]!),
+            retry.map((f) => f.reason),
+          ),
+          this.#spill(
+            dead.map((f) => items[f.index]!),
+            dead.map((f) => f.reason),
+            'dead-letter',
+          ),
+        ]);
+        return;
+      }
+      case 'retryable': {
+        throttle.record(false);
+        if (this.#o.mode === 'main' && (this.#tripped(key) || !gutterEnabled)) {
+          // Destination down: keep the batch and probe later instead of spilling everything.
+          this.#queue.unshift({ key, items });
+          return;
+        }
+        await this.#failed(items, result.reason);
+        return;
+      }
+      case 'failed':
+        throttle.record(true);
+        await this.#spill(items, result.reason, 'dead-letter');
+        return;
+    }
+  }
+
+  /**
+   * Whole-batch failure bookkeeping; true when the breaker is (now) open. It opens when the
+   * current streak of failures (no success in between) is at least BREAKER_FAILURES long
+   * and covers every key that had traffic recently: one failing index among healthy ones
+   * never opens it (that is the gutter's job), all of them failing does.
+   */
+  #tripped(key: string): boolean {
+    this.#failuresInARow++;
+    this.#failingKeys.add(key);
+    if (this.#breaker === 'closed' && this.#failuresInARow >= BREAKER_FAILURES) {
+      const since = Date.now() - BREAKER_ACTIVE_WINDOW_MS;
+      const active = [...this.#activeKeys].filter(([, at]) => at >= since).map(([k]) => k);
+      if (active.every((k) => this.#failingKeys.has(k))) {
+        this.#o.log.warn(
+          { sink: this.#o.sink.name, failures: this.#failuresInARow, keys: active.length },
+          'destination down: pausing and probing',
+        );
+        this.#breaker = 'open';
+        this.#pauseAll();
+      }
+    }
+    if (this.#breaker !== 'closed') {
+      this.#breaker = 'open';
+      this.#probeTimer ??= setTimeout(() => {
+        this.#probeTimer = undefined;
+        this.#breaker = 'half-open';
+        this.#pump();
+      }, BREAKER_PROBE_MS);
+      this.#probeTimer.unref();
+      return true;
+    }
+    return false;
+  }
+
+  #succeeded(): void {
+    this.#failuresInARow = 0;
+    this.#failingKeys.clear();
+    if (this.#breaker !== 'closed') {
+      this.#o.log.info({ sink: this.#o.sink.name }, 'destination back: resuming');
+      this.#breaker = 'closed';
+      clearTimeout(this.#probeTimer);
+      this.#probeTimer = undefined;
+      this.#maybeResume();
+      this.#pump();
+    }
+  }
+
+  /** Retryable failure of these items: to the gutter (main), or another gutter round / dead letter (drainer). */
+  async #failed(items: Item[], reasons: string | string[]): Promise<void> {
+    if (items.length === 0) return;
+    const reasonOf = (i: number) => (Array.isArray(reasons) ? reasons[i]! : reasons);
+    if (this.#o.mode === 'main') {
+      await this.#spill(items, reasons, 'gutter');
+      return;
+    }
+    const now = Date.now();
+    const again: Spilled[] = [];
+    const dead: Spilled[] = [];
+    const againItems: Item[] = [];
+    const deadItems: Item[] = [];
+    items.forEach((it, i) => {
+      const attempts = it.rec.attempts + 1;
+      const s: Spilled = {
+        record: { ...it.rec, attempts },
+        reason: reasonOf(i),
+        firstFailedAt: it.firstFailedAt || now,
+      };
+      if (attempts >= this.#o.sink.deadLetter.maxAttempts || now - s.firstFailedAt > GUTTER_MAX_AGE_MS) {
+        dead.push({ ...s, reason: `${s.reason} (after ${attempts} attempts)` });
+        deadItems.push(it);
+      } else {
+        again.push({
+          ...s,
+          notBeforeMs: now + Math.max(GUTTER_BACKOFF.baseMs, backoffDelayMs(attempts, GUTTER_BACKOFF)),
+        });
+        againItems.push(it);
+      }
+    });
+    await Promise.all([
+      this.#spillPrepared(againItems, again, 'gutter'),
+      this.#spillPrepared(deadItems, dead, 'dead-letter'),
+    ]);
+  }
+
+  async #spill(items: Item[], reasons: string | string[], where: 'gutter' | 'dead-letter'): Promise<void> {
+    if (items.length === 0) return;
+    const now = Date.now();
+    const spilled = items.map((it, i) => ({
+      record: it.rec,
+      reason: Array.isArray(reasons) ? reasons[i]! : reasons,
+      firstFailedAt: it.firstFailedAt || now,
+    }));
+    await this.#spillPrepared(items, spilled, where);
+  }
+
+  /** Writes to the gutter / dead-letter topic until a cluster takes it; pauses meanwhile. Never drops. */
+  async #spillPrepared(items: Item[], spilled: Spilled[], where: 'gutter' | 'dead-letter'): Promise<void> {
+    if (items.length === 0) return;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (where === 'gutter') await this.#o.spill.toGutter(spilled);
+        else await this.#o.spill.toDeadLetter(spilled);
+        break;
+      } catch (err) {
+        this.#o.log.error(
+          { sink: this.#o.sink.name, where, err: (err as Error).message, attempt },
+          'no cluster took the spill; pausing',
+        );
+        this.#pauseAll();
+        await new Promise((r) => setTimeout(r, SPILL_RETRY_MS));
+      }
+    }
+    const t = this.#o.telemetry;
+    // Records the drainer puts back for another round are "retry", not new gutter input.
+    const direction = this.#o.mode === 'main' ? 'in' : 'retry';
+    if (where === 'gutter')
+      t.inc('spillway_gutter_records_total', { sink: this.#o.sink.name, direction }, items.length);
+    else t.inc('spillway_dead_letters_total', { sink: this.#o.sink.name }, items.length);
+    this.#finish(items, false);
+    if (this.#breaker === 'closed') this.#maybeResume();
+  }
+
+  #finish(items: Item[], delivered: boolean): void {
+    for (const it of items) {
+      this.#trackers.get(it.src)?.done(it.offset);
+      this.#inFlight--;
+      this.#inFlightBytes -= it.rec.value.length;
+    }
+    if (delivered && items.length > 0) {
+      const t = this.#o.telemetry;
+      t.inc('spillway_records_delivered_total', { sink: this.#o.sink.name }, items.length);
+      if (this.#o.mode === 'gutter')
+        t.inc('spillway_gutter_records_total', { sink: this.#o.sink.name, direction: 'out' }, items.length);
+    }
+    this.#maybeResume();
+    this.#gauges();
+  }
+
+  #gauges(): void {
+    const t = this.#o.telemetry;
+    t.set('spillway_sink_inflight_records', this.#inFlight, this.#label);
+    t.set('spillway_sink_paused_partitions', this.#paused.size, this.#label);
+  }
+
+  /** Commits every partition's contiguous finished offsets (after making the destination durable). */
+  async commit(): Promise<void> {
+    const perCluster = new Map<string, TopicPartitionOffset[]>();
+    for (const [k, tracker] of this.#trackers) {
+      const next = tracker.committable();
+      if (next === undefined || this.#committed.get(k) === next) continue;
+      const [cluster, topic, partition] = k.split('\u0000') as [string, string, string];
+      perCluster.set(cluster, [
+        ...(perCluster.get(cluster) ?? []),
+        { topic, partition: Number(partition), offset: next },
+      ]);
+    }
+    if (perCluster.size === 0) return;
+    try {
+      await this.#o.destination.flush?.();
+    } catch (err) {
+      this.#o.log.error(
+        { sink: this.#o.sink.name, err: (err as Error).message },
+        'destination flush failed; not committing',
+      );
+      return;
+    }
+    await Promise.all(
+      [...perCluster].map(async ([cluster, offsets]) => {
+        try {
+          await this.#consumers.get(cluster)!.commit(offsets);
+          for (const o of offsets) this.#committed.set(tpKey(cluster, o.topic, o.partition), o.offset);
+        } catch (err) {
+          this.#o.log.warn(
+            { sink: this.#o.sink.name, cluster, err: (err as Error).message },
+            'commit failed; will retry',
+          );
+        }
+      }),
+    );
+  }
+
+  /** Graceful stop: stop fetching, finish or spill what is in flight (bounded), commit, leave the groups. */
+  async close(graceMs = this.#o.sink.requestTimeoutMs * 2): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#commitTimer);
+    this.#pauseAll();
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.#batcher.flushAll();
+    if (this.#running > 0 || this.#queue.length > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.#idle = resolve;
+        }),
+        new Promise((r) => setTimeout(r, graceMs).unref()),
+      ]);
+    }
+    clearTimeout(this.#probeTimer);
+    clearTimeout(this.#heldTimer);
+    await this.commit();
+    await Promise.all([...this.#consumers.values()].map((c) => c.close()));
+  }
+}
