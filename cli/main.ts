@@ -36,6 +36,14 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run the fan-in gateway: agent batches in, placed records out to Kafka (router --config FILE)',
     run: async (args) => (await import('../router/router-command.ts')).routerCommand(args),
   },
+  sink: {
+    summary: 'run sinks: per-sink consumer groups, gutter drainer, dead letters (sink --config FILE [--name SINK])',
+    run: async (args) => (await import('../sinks/sink-command.ts')).sinkCommand(args),
+  },
+  dlq: {
+    summary: "move a sink's dead letters back for delivery (dlq replay --config FILE --sink NAME)",
+    run: async (args) => (await import('../sinks/sink-command.ts')).dlqCommand(args),
+  },
   topics: {
     summary: "create the placement plan's topics on every cluster (topics ensure --config FILE)",
     run: async (args) => (await import('../router/topics-command.ts')).topicsCommand(args),

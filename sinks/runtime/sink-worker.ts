@@ -52,6 +52,8 @@ export const BREAKER_PROBE_MS = 2_000;
 export const GUTTER_BACKOFF = { baseMs: 1_000, capMs: 60_000 };
 /** A gutter record older than this is dead-lettered even with attempts left: a day-old log is news for an operator, not a retry. */
 export const GUTTER_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+/** Pause before retrying to start a consumer whose cluster was down. */
+const CONSUMER_RETRY_MS = 5_000;
 /** Pause before retrying a spill when no cluster took it. */
 const SPILL_RETRY_MS = 1_000;
 
@@ -151,9 +153,25 @@ export class SinkWorker {
       });
       this.#consumers.set(src.cluster.name, consumer);
     }
-    await Promise.all([...this.#consumers.values()].map((c) => c.start()));
+    // A cluster that is down at start-up must not keep the sink from working on the others
+    // (e.g. the gutter cluster): its consumer keeps retrying in the background.
+    await Promise.all([...this.#consumers].map(([cluster, c]) => this.#startConsumer(cluster, c)));
     this.#commitTimer = setInterval(() => void this.commit(), this.#o.commitIntervalMs ?? COMMIT_INTERVAL_MS);
     this.#commitTimer.unref();
+  }
+
+  async #startConsumer(cluster: string, consumer: KafkaConsumer): Promise<void> {
+    try {
+      await consumer.start();
+    } catch (err) {
+      if (this.#stopping) return;
+      this.#o.log.warn({ cluster, err: (err as Error).message }, 'consumer could not start; retrying');
+      const t = setTimeout(() => {
+        this.#timers.delete(t);
+        void this.#startConsumer(cluster, consumer);
+      }, CONSUMER_RETRY_MS);
+      this.#timers.add(t);
+    }
   }
 
   /** Records handed out and not yet finished (delivered, spilled or dead-lettered). */
@@ -314,7 +332,13 @@ export class SinkWorker {
   async #dispatch(key: string, items: Item[]): Promise<void> {
     const throttle = this.#throttle(key);
     const gutterEnabled = this.#o.sink.gutter.enabled;
+    this.#activeKeys.set(key, Date.now());
     if (this.#o.mode === 'main' && gutterEnabled && this.#breaker === 'closed' && !throttle.shouldAttempt()) {
+      // A throttled key counts as failing: when every active key is, the destination is down.
+      if (this.#tripped(key)) {
+        this.#queue.unshift({ key, items });
+        return;
+      }
       await this.#spill(
         items,
         `throttled: destination "${key}" is rejecting or timing out (p=${throttle.rejectProbability().toFixed(2)})`,

@@ -10,7 +10,8 @@
  * | 429 (es_rejected_execution_exception, …)    | retryable                                |
  * | 5xx                                         | retryable                                |
  * | 403 cluster_block_exception read-only-allow-delete | retryable (the flood-stage disk block lifts itself when disk frees up) |
- * | 400 mapper_parsing_exception, document_parsing_exception, illegal_argument_exception, index_closed_exception, other 4xx | not retryable: dead letter |
+ * | 400 index_closed_exception | retryable (an operator closed the index and may reopen it: the records wait in the gutter, then the dead-letter topic, for `dlq replay`) |
+ * | 400 mapper_parsing_exception, document_parsing_exception, illegal_argument_exception, other 4xx | not retryable: dead letter |
  *
  * When every item of the batch failed with the same index-level error (the index is
  * closed, blocked, missing), that is the key failing, not the documents: the batch gets a
@@ -58,7 +59,7 @@ export function classifyItem(item: BulkItem): ItemOutcome {
   if (status === 409 && type === 'version_conflict_engine_exception') return { written: true };
   const reason = itemReason(status, error);
   const diskBlock = status === 403 && type === 'cluster_block_exception' && /allow[ -]delete/.test(error?.reason ?? '');
-  const retryable = status === 429 || status >= 500 || diskBlock;
+  const retryable = status === 429 || status >= 500 || diskBlock || type === 'index_closed_exception';
   return { written: false, retryable, reason, type };
 }
 

@@ -136,10 +136,11 @@ function searchHarness(type: 'opensearch' | 'elasticsearch'): HarnessFactory {
         });
         expect(await count(index)).toBe(5);
 
-        // A closed index: OpenSearch answers 200 with every item 400 index_closed_exception; that is the key failing.
+        // A closed index: OpenSearch answers 200 with every item 400 index_closed_exception; that
+        // is the key failing, and an operator may reopen it: retryable.
         await admin.indices.close({ index });
         expect(await writeAll(d, makeRecords(2, 200))).toEqual({
-          kind: 'failed',
+          kind: 'retryable',
           reason: '400 index_closed_exception: closed',
         });
         await admin.indices.open({ index });

@@ -65,7 +65,7 @@ describe('bulk item results', () => {
       { status: 400, error: err('index_closed_exception', 'closed') },
       {
         written: false,
-        retryable: false,
+        retryable: true,
         reason: '400 index_closed_exception: closed',
         type: 'index_closed_exception',
       },
@@ -155,7 +155,7 @@ describe('bulk item results', () => {
   it('every item failing with the same index-level error is the whole batch (the key) failing', () => {
     const closed = { create: { status: 400, error: err('index_closed_exception', 'closed') } };
     expect(mapBulkResponse({ errors: true, items: [closed, closed] }, 2)).toEqual({
-      kind: 'failed',
+      kind: 'retryable',
       reason: '400 index_closed_exception: closed',
     });
     const mapping = { create: { status: 400, error: err('mapper_parsing_exception', 'x') } };

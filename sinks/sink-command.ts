@@ -1,0 +1,109 @@
+/**
+ * `spillway sink --config FILE [--name SINK]` runs one sink or all of a config's sinks
+ * (each with its own consumer groups, producers and destination) until SIGTERM / SIGINT.
+ * `spillway dlq replay --config FILE --sink NAME` moves a sink's dead letters back.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.ts';
+import { SpillwayError } from '../core/errors.ts';
+import { Telemetry } from '../core/telemetry.ts';
+import { replayDeadLetters } from './runtime/dlq-replay.ts';
+import { type RunningSink, startSink } from './runtime/sink-service.ts';
+
+export const SINK_HELP = `spillway sink --config FILE [--name SINK]
+
+Runs the named sink (default: every sink in the config): its consumer group
+spw.sink.<name> on every cluster carrying its logIds, and its gutter drainer
+spw.gutter.<name>. SIGTERM or SIGINT stops fetching, finishes or spills what is in flight,
+commits and exits.`;
+
+export const DLQ_HELP = `spillway dlq replay --config FILE --sink NAME
+
+Moves the sink's dead letters (spw.dlq.<sink>) back into its gutter topic, after you fixed
+what made them fail; the sink's gutter drainer then delivers them. Shows progress; an
+interrupted replay resumes where it stopped.`;
+
+function parse(
+  args: string[],
+  options: Record<string, { type: 'string' | 'boolean' }>,
+  usage: string,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new SpillwayError('SPW_ERR_CLI_USAGE', `${(err as Error).message}; usage: ${usage}`);
+  }
+}
+
+export async function sinkCommand(args: string[]): Promise<number> {
+  const { values } = parse(
+    args,
+    { config: { type: 'string' }, name: { type: 'string' } },
+    'spillway sink --config FILE [--name SINK]',
+  );
+  if (values.help) {
+    console.log(SINK_HELP);
+    return 0;
+  }
+  if (typeof values.config !== 'string')
+    throw new SpillwayError('SPW_ERR_CLI_USAGE', 'sink: --config FILE is required');
+  const config = await loadConfig(values.config);
+  const names = typeof values.name === 'string' ? [values.name] : config.sinks.map((s) => s.name);
+  const unknown = names.filter((n) => !config.sinks.some((s) => s.name === n));
+  if (unknown.length > 0) {
+    throw new SpillwayError(
+      'SPW_ERR_CLI_USAGE',
+      `sink: no sink named "${unknown[0]}"; the config has ${config.sinks.map((s) => s.name).join(', ')}`,
+    );
+  }
+  const telemetry = new Telemetry('sink');
+  const running: RunningSink[] = [];
+  for (const name of names) running.push(await startSink(config, name, { telemetry }));
+  console.log(`sinks running: ${names.join(', ')}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  await Promise.all(running.map((s) => s.close()));
+  return 0;
+}
+
+export async function dlqCommand(args: string[]): Promise<number> {
+  const usage = 'spillway dlq replay --config FILE --sink NAME';
+  const { values, positionals } = parse(args, { config: { type: 'string' }, sink: { type: 'string' } }, usage);
+  if (values.help) {
+    console.log(DLQ_HELP);
+    return 0;
+  }
+  if (
+    positionals[0] !== 'replay' ||
+    positionals.length !== 1 ||
+    typeof values.config !== 'string' ||
+    typeof values.sink !== 'string'
+  ) {
+    throw new SpillwayError('SPW_ERR_CLI_USAGE', `usage: ${usage}`);
+  }
+  const config = await loadConfig(values.config);
+  if (!config.sinks.some((s) => s.name === values.sink)) {
+    throw new SpillwayError(
+      'SPW_ERR_CLI_USAGE',
+      `dlq: no sink named "${values.sink}"; the config has ${config.sinks.map((s) => s.name).join(', ')}`,
+    );
+  }
+  const r = await replayDeadLetters(config, values.sink, { progress: true });
+  console.log(
+    `replayed ${r.replayed} dead letters of sink "${values.sink}" into its gutter${
+      Object.keys(r.perCluster).length > 0
+        ? ` (${Object.entries(r.perCluster)
+            .map(([c, n]) => `${c}: ${n}`)
+            .join(', ')})`
+        : ''
+    }`,
+  );
+  return 0;
+}
