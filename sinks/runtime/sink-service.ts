@@ -15,6 +15,8 @@ import type { Destination, ResolvedSinkConfig } from '../core/destination.ts';
 import { SinkWorker, type WorkerSource } from './sink-worker.ts';
 import { SpillwayWriter } from './spillway-writer.ts';
 
+/** The start-up health check gets this long: a destination slower than that is reported as failing. */
+const HEALTH_CHECK_TIMEOUT_MS = 5_000;
 /** Refresh of the sink's state gauges. */
 const STATE_INTERVAL_MS = 1_000;
 
@@ -109,6 +111,17 @@ export async function startSink(
   });
   const destination =
     options.destination ?? (await (await import('../registry.ts')).createDestination(sink, { logger: log }));
+  // The health check uses the real write path. A failing one is reported, not fatal: the
+  // breaker holds the input until the destination answers (it may come up after us).
+  try {
+    await destination.healthCheck(AbortSignal.timeout(HEALTH_CHECK_TIMEOUT_MS));
+    log.info('destination health check passed');
+  } catch (err) {
+    log.warn(
+      { err: (err as Error).message },
+      'destination health check failed; starting anyway, the breaker will hold the input',
+    );
+  }
 
   const bySource = new Map<string, string[]>();
   for (const r of plan.consumes) bySource.set(r.cluster, [...(bySource.get(r.cluster) ?? []), r.topic]);
