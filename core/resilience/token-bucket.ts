@@ -19,6 +19,14 @@ export interface TokenBucketOptions {
   initialTokens?: number;
   /** @default systemClock */
   clock?: Clock;
+  /**
+   * What a request above the burst gets. `refuse`: it can never fit (retryAfterMs Infinity).
+   * `debt`: it passes once the bucket is full and is paid back, the fill going negative and
+   * refilling from there, so the long-run rate still holds (quotas: an agent batch may be
+   * larger than rate x burst window and must still get through).
+   * @default 'refuse'
+   */
+  oversize?: 'refuse' | 'debt';
 }
 
 export type TakeResult = { ok: true } | { ok: false; retryAfterMs: number };
@@ -29,8 +37,10 @@ export class TokenBucket {
   #tokens: number;
   #last: number;
   readonly #clock: Clock;
+  readonly #debt: boolean;
 
   constructor(options: TokenBucketOptions) {
+    this.#debt = options.oversize === 'debt';
     checkRate(options.ratePerSec, options.burst);
     this.#rate = options.ratePerSec;
     this.#burst = options.burst;
@@ -55,26 +65,42 @@ export class TokenBucket {
   }
 
   /**
-   * Takes `n` tokens if all are available; takes nothing otherwise.
-   *
-   * On failure `retryAfterMs` is the time until `n` tokens will be available if nobody else
-   * takes any: `ceil((n - available) * 1000 / ratePerSec)` ms, rounded up to a whole
-   * millisecond so that waiting that long is enough. It is `Infinity` when `n` can never be
-   * available: `n > burst`, or `ratePerSec` is 0 and the fill is short. Callers must treat
-   * Infinity as "split the request or give up", never sleep on it.
-   *
+   * 0 if `n` tokens can be taken now, else the ms until they can, if nobody else takes any:
+   * `ceil((need - available) * 1000 / ratePerSec)` rounded up so that waiting that long is
+   * enough, where need = n (or min(n, burst) in debt mode: a full bucket suffices).
+   * `Infinity` when `n` can never fit: `n > burst` in refuse mode, or `ratePerSec` is 0 and
+   * the fill is short. Callers must treat Infinity as "split the request or give up".
+   */
+  waitMs(n: number): number {
+    if (!(n >= 0)) throw new RangeError(`TokenBucket: n must be >= 0, got ${n}`);
+    if (n === 0) return 0;
+    if (n > this.#burst && !this.#debt) return Number.POSITIVE_INFINITY;
+    this.#refill();
+    const need = Math.min(n, this.#burst);
+    if (this.#tokens + EPSILON_TOKENS >= need && !(this.#burst === 0 && this.#tokens <= 0)) return 0;
+    if (this.#rate === 0) return Number.POSITIVE_INFINITY;
+    return Math.ceil(((need - this.#tokens) * 1000) / this.#rate - EPSILON_TOKENS);
+  }
+
+  /**
+   * Takes `n` tokens if they are available (see waitMs); takes nothing otherwise and says
+   * how long to wait.
    * @param n tokens to take, >= 0. @default 1
    */
   take(n = 1): TakeResult {
-    if (!(n >= 0)) throw new RangeError(`TokenBucket.take: n must be >= 0, got ${n}`);
-    if (n > this.#burst) return { ok: false, retryAfterMs: Number.POSITIVE_INFINITY };
+    const wait = this.waitMs(n);
+    if (wait > 0) return { ok: false, retryAfterMs: wait };
+    this.#tokens = this.#debt ? this.#tokens - n : Math.max(0, this.#tokens - n);
+    return { ok: true };
+  }
+
+  /**
+   * Takes `n` tokens whatever the fill (debt mode): for a decision spanning several buckets,
+   * made with waitMs() on all of them first, so a request is admitted whole or not at all.
+   */
+  force(n: number): void {
     this.#refill();
-    if (this.#tokens + EPSILON_TOKENS >= n) {
-      this.#tokens = Math.max(0, this.#tokens - n);
-      return { ok: true };
-    }
-    if (this.#rate === 0) return { ok: false, retryAfterMs: Number.POSITIVE_INFINITY };
-    return { ok: false, retryAfterMs: Math.ceil(((n - this.#tokens) * 1000) / this.#rate - EPSILON_TOKENS) };
+    this.#tokens -= n;
   }
 
   /**

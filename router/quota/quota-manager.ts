@@ -7,10 +7,10 @@ import type { Importance } from '../../config/common.ts';
 import { DEFAULT_IMPORTANCE_WEIGHTS, DEFAULT_QUOTA_BURST_MS, type RouterQuotaConfig } from '../../config/router.ts';
 import type { DeepReadonly, SpillwayConfig } from '../../config/schema.ts';
 import { type Clock, systemClock } from '../../core/resilience/clock.ts';
+import { TokenBucket } from '../../core/resilience/token-bucket.ts';
 import { computeLease, type Demand, type LogIdAllocation, type LogIdQuotaSpec } from './allocation.ts';
 import { DemandWindow } from './demand-window.ts';
 import { DEMAND_TTL_LEASES, type DemandStore } from './global-quota.ts';
-import { QuotaBucket } from './quota-bucket.ts';
 import { RedisDemandStore } from './redis-demand-store.ts';
 
 export type QuotaRejectReason = 'logid-quota' | 'global-quota';
@@ -69,8 +69,8 @@ export interface QuotaStats {
 const ZERO_RATE_RETRY_FLOOR_MS = 1_000;
 
 interface Limits {
-  records: QuotaBucket | null;
-  bytes: QuotaBucket | null;
+  records: TokenBucket | null;
+  bytes: TokenBucket | null;
   recordsReason: QuotaRejectReason;
   bytesReason: QuotaRejectReason;
 }
@@ -150,7 +150,7 @@ export class QuotaManager {
    * Synchronous, no I/O. Counts the request as demand whether admitted or not. Both the
    * records and the bytes bucket must have room; a request is admitted whole or not at all.
    * A request larger than a bucket's burst is admitted when that bucket is full and is paid
-   * back before anything else passes (see quota-bucket.ts).
+   * back before anything else passes (TokenBucket debt mode).
    */
   check(logId: string, records: number, bytes: number): QuotaCheckResult {
     const key = this.#specs.has(logId) ? logId : this.#fallbackLogId;
@@ -161,8 +161,8 @@ export class QuotaManager {
     const r = limits.records?.waitMs(records) ?? 0;
     const b = limits.bytes?.waitMs(bytes) ?? 0;
     if (r === 0 && b === 0) {
-      limits.records?.take(records);
-      limits.bytes?.take(bytes);
+      limits.records?.force(records);
+      limits.bytes?.force(bytes);
       return { ok: true };
     }
     const reason = r >= b ? limits.recordsReason : limits.bytesReason;
@@ -303,10 +303,10 @@ export class QuotaManager {
   }
 
   /** The bucket for a leased rate: none when unlimited, a new full one when there was none, else re-rated. */
-  #bucket(old: QuotaBucket | null, rate: number): QuotaBucket | null {
+  #bucket(old: TokenBucket | null, rate: number): TokenBucket | null {
     if (rate === Infinity) return null;
     const burst = (rate * this.#burstMs) / 1000;
-    if (old === null) return new QuotaBucket(rate, burst, this.#clock);
+    if (old === null) return new TokenBucket({ ratePerSec: rate, burst, clock: this.#clock, oversize: 'debt' });
     old.setRate(rate, burst);
     return old;
   }

@@ -58,7 +58,7 @@ describe('TokenBucket', () => {
   it('take(0) always succeeds; a negative n is a programming error', () => {
     const { b } = bucket(1, 1, 0);
     expect(b.take(0)).toEqual({ ok: true });
-    expect(() => b.take(-1)).toThrow('TokenBucket.take: n must be >= 0, got -1');
+    expect(() => b.take(-1)).toThrow('TokenBucket: n must be >= 0, got -1');
   });
 
   it('setRate settles at the old rate, keeps the fill, clamps to the new burst', () => {
@@ -81,5 +81,37 @@ describe('TokenBucket', () => {
     expect(() => new TokenBucket({ ratePerSec: 1, burst: Number.NaN })).toThrow(
       'TokenBucket: burst must be a finite number >= 0, got NaN',
     );
+  });
+});
+
+describe('TokenBucket in debt mode (quotas)', () => {
+  it('gives the exact wait, and waiting it is enough', () => {
+    const clock = new ManualClock();
+    const b = new TokenBucket({ ratePerSec: 300, burst: 300, clock, oversize: 'debt' });
+    b.force(300);
+    expect(b.waitMs(1)).toBe(4); // ceil(1000 / 300)
+    clock.advance(4);
+    expect(b.waitMs(1)).toBe(0);
+  });
+
+  it('admits a request above the burst on a full bucket and pays it back', () => {
+    const clock = new ManualClock();
+    const b = new TokenBucket({ ratePerSec: 100, burst: 50, clock, oversize: 'debt' });
+    expect(b.take(80)).toEqual({ ok: true });
+    expect(b.available()).toBe(-30);
+    expect(b.waitMs(80)).toBe(800); // back to a full 50 from -30 at 100/s
+    expect(b.take(80)).toEqual({ ok: false, retryAfterMs: 800 });
+    clock.advance(800);
+    expect(b.available()).toBe(50);
+  });
+
+  it('a new lease keeps the fill, clamped to the new burst; rate 0 waits forever', () => {
+    const clock = new ManualClock();
+    const b = new TokenBucket({ ratePerSec: 100, burst: 100, clock, oversize: 'debt' });
+    b.setRate(10, 20);
+    expect(b.available()).toBe(20);
+    b.setRate(0, 0);
+    expect(b.waitMs(1)).toBe(Number.POSITIVE_INFINITY);
+    expect(b.waitMs(0)).toBe(0);
   });
 });
