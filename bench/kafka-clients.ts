@@ -101,6 +101,33 @@ function cpuNow(): number {
   return (u.user + u.system) / 1e6;
 }
 
+/**
+ * Produces `values` in batches of BATCH with IN_FLIGHT calls at once through `send`
+ * (start = index of the batch's first value); returns the produce phase's figures.
+ */
+async function produceAll(
+  label: string,
+  values: Buffer[],
+  bytes: number,
+  send: (batch: Buffer[], start: number) => Promise<unknown>,
+): Promise<PhaseResult> {
+  const cpu0 = cpuNow();
+  const t0 = performance.now();
+  let next = 0;
+  let sent = 0;
+  const worker = async () => {
+    while (next < values.length) {
+      const start = next;
+      next = Math.min(values.length, next + BATCH);
+      await send(values.slice(start, next), start);
+      sent += next - start;
+      progress(`${label} produce`, sent, values.length);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return phase(values.length, bytes, (performance.now() - t0) / 1000, cpuNow() - cpu0);
+}
+
 async function runKafkajs(topic: string, values: Buffer[], bytes: number): Promise<ClientResult> {
   // kafkajs is CommonJS: its named exports live on the default export under ESM.
   const { Kafka, CompressionTypes, CompressionCodecs, logLevel } = (await import('kafkajs')).default;
@@ -112,22 +139,9 @@ async function runKafkajs(topic: string, values: Buffer[], bytes: number): Promi
   const kafka = new Kafka({ clientId: 'bench-kafkajs', brokers: BROKERS, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 5 });
   await producer.connect();
-  let cpu0 = cpuNow();
-  let t0 = performance.now();
-  let next = 0;
-  let sent = 0;
-  const worker = async () => {
-    while (next < values.length) {
-      const start = next;
-      next = Math.min(values.length, next + BATCH);
-      const messages = values.slice(start, next).map((value) => ({ value }));
-      await producer.send({ topic, messages, acks: -1, compression: CompressionTypes.ZSTD });
-      sent += messages.length;
-      progress('kafkajs produce', sent, values.length);
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  const produce = phase(values.length, bytes, (performance.now() - t0) / 1000, cpuNow() - cpu0);
+  const produce = await produceAll('kafkajs', values, bytes, (batch) =>
+    producer.send({ topic, messages: batch.map((value) => ({ value })), acks: -1, compression: CompressionTypes.ZSTD }),
+  );
   await producer.disconnect();
 
   const consumer = kafka.consumer({
@@ -139,8 +153,8 @@ async function runKafkajs(topic: string, values: Buffer[], bytes: number): Promi
   await consumer.subscribe({ topic, fromBeginning: true });
   let got = 0;
   let gotBytes = 0;
-  cpu0 = cpuNow();
-  t0 = performance.now();
+  const cpu0 = cpuNow();
+  const t0 = performance.now();
   await new Promise<void>((resolve) => {
     consumer.run({
       autoCommit: false,
@@ -166,24 +180,9 @@ async function runPlatformatic(topic: string, values: Buffer[], bytes: number): 
     acks: ProduceAcks.ALL,
     idempotent: true,
   });
-  let cpu0 = cpuNow();
-  let t0 = performance.now();
-  let next = 0;
-  let sent = 0;
-  const worker = async () => {
-    while (next < values.length) {
-      const start = next;
-      next = Math.min(values.length, next + BATCH);
-      const messages = values
-        .slice(start, next)
-        .map((value, i) => ({ topic, value, partition: (start + i) % PARTITIONS }));
-      await producer.send({ messages });
-      sent += messages.length;
-      progress('platformatic produce', sent, values.length);
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  const produce = phase(values.length, bytes, (performance.now() - t0) / 1000, cpuNow() - cpu0);
+  const produce = await produceAll('platformatic', values, bytes, (batch, start) =>
+    producer.send({ messages: batch.map((value, i) => ({ topic, value, partition: (start + i) % PARTITIONS })) }),
+  );
   await producer.close();
 
   const consumer = new Consumer({
@@ -196,8 +195,8 @@ async function runPlatformatic(topic: string, values: Buffer[], bytes: number): 
   });
   let got = 0;
   let gotBytes = 0;
-  cpu0 = cpuNow();
-  t0 = performance.now();
+  const cpu0 = cpuNow();
+  const t0 = performance.now();
   const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
   await new Promise<void>((resolve, reject) => {
     stream.on('data', (m) => {
@@ -218,24 +217,12 @@ async function runPlatformatic(topic: string, values: Buffer[], bytes: number): 
 async function runCore(topic: string, values: Buffer[], bytes: number): Promise<ClientResult> {
   const { KafkaProducer, KafkaConsumer } = await import('../core/kafka/index.ts');
   const producer = new KafkaProducer(BENCH_CLUSTER, { clientId: 'bench-core' });
-  let cpu0 = cpuNow();
-  let t0 = performance.now();
-  let next = 0;
-  let sent = 0;
-  const worker = async () => {
-    while (next < values.length) {
-      const start = next;
-      next = Math.min(values.length, next + BATCH);
-      const records = values
-        .slice(start, next)
-        .map((value, i) => ({ topic, value, partition: (start + i) % PARTITIONS }));
-      await producer.send(records, 30_000);
-      sent += records.length;
-      progress('core produce', sent, values.length);
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  const produce = phase(values.length, bytes, (performance.now() - t0) / 1000, cpuNow() - cpu0);
+  const produce = await produceAll('core', values, bytes, (batch, start) =>
+    producer.send(
+      batch.map((value, i) => ({ topic, value, partition: (start + i) % PARTITIONS })),
+      30_000,
+    ),
+  );
   await producer.close();
 
   let got = 0;
@@ -244,8 +231,8 @@ async function runCore(topic: string, values: Buffer[], bytes: number): Promise<
   const finished = new Promise<void>((resolve) => {
     done = resolve;
   });
-  cpu0 = cpuNow();
-  t0 = performance.now();
+  const cpu0 = cpuNow();
+  const t0 = performance.now();
   const consumer = new KafkaConsumer(BENCH_CLUSTER, {
     clientId: 'bench-core',
     groupId: `bench-core-${Date.now()}`,
