@@ -25,6 +25,9 @@ export const HEADERS = {
   notBefore: 'spw-not-before',
 } as const;
 
+/** After the gutter cluster failed a spill, spills go straight to the source clusters for this long before trying it again. */
+export const GUTTER_CLUSTER_RETRY_MS = 10_000;
+
 /** Longest error text kept in a header: enough for a bulk item reason, bounded for Kafka. */
 const MAX_ERROR_CHARS = 1_000;
 
@@ -90,6 +93,7 @@ export interface SpillwayWriterOptions {
 
 export class SpillwayWriter {
   readonly #o: SpillwayWriterOptions;
+  #skipGutterUntil = 0;
 
   constructor(options: SpillwayWriterOptions) {
     this.#o = options;
@@ -119,11 +123,14 @@ export class SpillwayWriter {
     const bySource = new Map<string, Spilled[]>();
     for (const s of spilled) bySource.set(s.record.cluster, [...(bySource.get(s.record.cluster) ?? []), s]);
     const gutterCluster = this.#o.gutterCluster;
-    if (gutterCluster !== undefined) {
+    // After a failure the gutter cluster is skipped for a while, so every spill does not pay
+    // its connect timeout before falling back.
+    if (gutterCluster !== undefined && Date.now() >= this.#skipGutterUntil) {
       try {
         await produce(gutterCluster, spilled);
         return;
       } catch (err) {
+        this.#skipGutterUntil = Date.now() + GUTTER_CLUSTER_RETRY_MS;
         this.#o.log.warn(
           { topic, cluster: gutterCluster, err: (err as Error).message },
           'spill to the gutter cluster failed; spilling to the source clusters',
