@@ -15,7 +15,8 @@ export const SINK_HELP = `spillway sink --config FILE [--name SINK]
 Runs the named sink (default: every sink in the config): its consumer group
 spw.sink.<name> on every cluster carrying its logIds, and its gutter drainer
 spw.gutter.<name>. SIGTERM or SIGINT stops fetching, finishes or spills what is in flight,
-commits and exits.`;
+commits and exits. In production run one process per sink (--name): sinks in one process
+share its CPU, so a sink busy spilling can slow the others.`;
 
 export const DLQ_HELP = `spillway dlq replay --config FILE --sink NAME
 
@@ -63,7 +64,8 @@ export async function sinkCommand(args: string[]): Promise<number> {
   }
   const telemetry = new Telemetry('sink');
   const running: RunningSink[] = [];
-  for (const name of names) running.push(await startSink(config, name, { telemetry }));
+  // In parallel: one sink's slow start (a hanging destination's health check) must not delay the others.
+  running.push(...(await Promise.all(names.map((name) => startSink(config, name, { telemetry })))));
   console.log(`sinks running: ${names.join(', ')}`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());

@@ -77,7 +77,6 @@ export async function replayDeadLetters(
     deadLetterTopic: dlq,
     gutterCluster,
     producers,
-    requestTimeoutMs: sink.requestTimeoutMs,
     log,
   });
   let replayed = 0;

@@ -106,7 +106,6 @@ export async function startSink(
     deadLetterTopic: deadLetterTopicName(sink.name),
     gutterCluster,
     producers,
-    requestTimeoutMs: sink.requestTimeoutMs,
     log,
   });
   const destination =

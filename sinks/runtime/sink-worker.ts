@@ -52,6 +52,9 @@ export const BREAKER_PROBE_MS = 2_000;
 export const GUTTER_BACKOFF = { baseMs: 1_000, capMs: 60_000 };
 /** A gutter record older than this is dead-lettered even with attempts left: a day-old log is news for an operator, not a retry. */
 export const GUTTER_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+/** Fetch sizes of sink consumers: Kafka's max.partition.fetch.bytes default (1 MiB), 8 partitions' worth per fetch. */
+export const SINK_FETCH_PARTITION_BYTES = 1024 * 1024;
+export const SINK_FETCH_MAX_BYTES = 8 * 1024 * 1024;
 /** Pause before retrying to start a consumer whose cluster was down. */
 const CONSUMER_RETRY_MS = 5_000;
 /** Pause before retrying a spill when no cluster took it. */
@@ -140,6 +143,11 @@ export class SinkWorker {
         groupId: this.#o.groupId,
         topics: src.topics,
         maxWaitMs: this.#o.maxWaitMs,
+        // Kafka's own defaults (1 MiB per partition, a few partitions per fetch): a fetch is
+        // decoded whole before its records are handled, so it must stay near the in-flight
+        // bound instead of pulling tens of MiB of backlog at once.
+        maxBytes: SINK_FETCH_MAX_BYTES,
+        maxBytesPerPartition: SINK_FETCH_PARTITION_BYTES,
         onBatch: (b) => this.#onBatch(src.cluster.name, b),
         onAssign: (_assigned, revoked) => {
           for (const tp of revoked) {

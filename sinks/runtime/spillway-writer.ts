@@ -87,7 +87,11 @@ export interface SpillwayWriterOptions {
   /** Configured gutter cluster, if any; else records spill to their source cluster. */
   gutterCluster?: string;
   producers: ReadonlyMap<string, KafkaProducer>;
-  requestTimeoutMs: number;
+  /**
+   * Deadline of one spill produce. @default the cluster's requestTimeoutMs — not the sink's:
+   * a spill is a Kafka write, and a busy process must not turn a slow ack into a pause.
+   */
+  requestTimeoutMs?: number;
   log: Logger;
 }
 
