@@ -22,6 +22,8 @@ export default defineConfig({
           hookTimeout: 180_000,
           fileParallelism: false,
           globalSetup: ['test/integration/global-setup.ts'],
+          // Components log JSON at info; in tests only warnings and errors help a reader.
+          env: { SPW_LOG_LEVEL: process.env.SPW_LOG_LEVEL ?? 'warn' },
         },
       },
     ],
