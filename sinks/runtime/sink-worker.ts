@@ -15,6 +15,8 @@
  * backoff (`spw-not-before`), re-spills what fails again and dead-letters a record after
  * maxAttempts or maxAgeMs.
  */
+
+import { Batcher } from '../../core/batcher.ts';
 import {
   type ConsumedRecord,
   type KafkaCluster,
@@ -34,7 +36,6 @@ import {
   type SinkRecord,
   type WriteResult,
 } from '../core/destination.ts';
-import { Batcher } from './batcher.ts';
 import { OffsetTracker } from './offset-tracker.ts';
 import { fromSpilled, type Spilled, type SpillwayWriter } from './spillway-writer.ts';
 

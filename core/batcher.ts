@@ -1,5 +1,5 @@
 /**
- * Groups records per destination key into batches by count, bytes and linger time, so
+ * Groups items per key (a sink's destination key, the agent's uplink) into batches by count, bytes and linger time, so
  * each destination request is full but no record waits longer than lingerMs.
  */
 export interface BatchLimits {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Batcher } from '../../../../sinks/runtime/batcher.ts';
+import { Batcher } from '../../../core/batcher.ts';
 
 afterEach(() => {
   vi.useRealTimers();
