@@ -222,7 +222,8 @@ export class KafkaConsumer {
 
   /** Serialises assignment handling: the join event and start() can both deliver one. */
   #queueAssignments(assignments: { topic: string; partitions: number[] }[]): Promise<void> {
-    this.#assigning = this.#assigning.then(() => this.#onAssignments(assignments));
+    // A failed round must not poison the chain: later assignments still apply.
+    this.#assigning = this.#assigning.catch(() => {}).then(() => this.#onAssignments(assignments));
     return this.#assigning;
   }
 
@@ -240,9 +241,14 @@ export class KafkaConsumer {
       this.#paused.delete(k);
     }
     // Kept partitions continue from their positions (what this member already handed over
-    // is still being processed); new ones start from the group's commits.
-    await this.#resolvePositions(added);
+    // is still being processed); new ones start from the group's commits. Owned first: if
+    // resolving fails (a broker blip), the fetch loop resolves them later.
     for (const tp of added) this.#owned.set(key(tp.topic, tp.partition), tp);
+    try {
+      await this.#resolvePositions(added);
+    } catch (err) {
+      this.#report(err);
+    }
     await this.options.onAssign?.([...next.values()], revoked);
     this.#wake?.();
   }
@@ -251,7 +257,11 @@ export class KafkaConsumer {
   async #resolvePositions(tps: TopicPartition[]): Promise<void> {
     if (tps.length === 0) return;
     const byTopic = new Map<string, number[]>();
-    for (const tp of tps) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+    for (const tp of tps) {
+      const list = byTopic.get(tp.topic);
+      if (list) list.push(tp.partition);
+      else byTopic.set(tp.topic, [tp.partition]);
+    }
     const topics = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
     const committed: Offsets = await this.#consumer.listCommittedOffsets({ topics });
     const missing: TopicPartition[] = [];
@@ -285,6 +295,16 @@ export class KafkaConsumer {
 
   async #run(): Promise<void> {
     while (this.#running) {
+      const unresolved = [...this.#owned].filter(([k]) => !this.#positions.has(k)).map(([, tp]) => tp);
+      if (unresolved.length > 0) {
+        try {
+          await this.#resolvePositions(unresolved);
+        } catch (err) {
+          this.#report(err);
+          await this.#idle(ERROR_BACKOFF_MS);
+          continue;
+        }
+      }
       const wanted = [...this.#owned.entries()].filter(([k]) => !this.#paused.has(k) && this.#positions.has(k));
       if (wanted.length === 0) {
         await this.#idle(this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
@@ -404,10 +424,12 @@ export class KafkaConsumer {
           }
         }
         if (next === from) continue;
-        this.#positions.set(k, next);
+        // The position moves only once the handler took the records: a handler that throws
+        // gets the same records again on the next round instead of skipping them.
         if (records.length > 0) {
           await this.options.onBatch({ topic, partition: p.partitionIndex, records, highWatermark: p.highWatermark });
         }
+        if (this.#positions.get(k) === from) this.#positions.set(k, next);
       }
     }
     if (outOfRange.length > 0) {

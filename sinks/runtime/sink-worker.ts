@@ -39,7 +39,10 @@ import {
 import { OffsetTracker } from './offset-tracker.ts';
 import { fromSpilled, type Spilled, type SpillwayWriter } from './spillway-writer.ts';
 
-/** Commit every second: at most a second of finished work is redelivered after a crash. */
+/**
+ * Commit every second: after a crash, what finished since the last commit comes again (plus,
+ * behind a record still held for its gutter backoff, the records after it on its partition).
+ */
 export const COMMIT_INTERVAL_MS = 1_000;
 /** Resume paused partitions once in-flight work falls below this share of the bound (hysteresis, so they do not flap). */
 export const RESUME_AT = 0.7;
@@ -56,6 +59,10 @@ export const GUTTER_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 /** Fetch sizes of sink consumers: Kafka's max.partition.fetch.bytes default (1 MiB), 8 partitions' worth per fetch. */
 export const SINK_FETCH_PARTITION_BYTES = 1024 * 1024;
 export const SINK_FETCH_MAX_BYTES = 8 * 1024 * 1024;
+/** A destination key idle this long is forgotten (its throttle state with it). */
+const KEY_IDLE_MS = 10 * 60 * 1000;
+/** Idle keys are looked for every this many dispatches. */
+const PRUNE_EVERY = 1_000;
 /** Pause before retrying to start a consumer whose cluster was down. */
 const CONSUMER_RETRY_MS = 5_000;
 /** Pause before retrying a spill when no cluster took it. */
@@ -118,10 +125,13 @@ export class SinkWorker {
   readonly #failingKeys = new Set<string>();
   /** Last dispatch time per destination key, to tell "all keys failing" from "one key failing". */
   readonly #activeKeys = new Map<string, number>();
+  #dispatches = 0;
   #probeTimer: NodeJS.Timeout | undefined;
   #heldTimer: NodeJS.Timeout | undefined;
   #commitTimer: NodeJS.Timeout | undefined;
   #stopping = false;
+  /** Set once close() has waited its grace period: nothing new starts after it. */
+  #closed = false;
   #idle: (() => void) | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #label: { sink: string; worker: string };
@@ -230,8 +240,9 @@ export class SinkWorker {
     }
     const s = this.#o.sink;
     if (this.#inFlight >= s.maxInFlightRecords || this.#inFlightBytes >= s.maxInFlightBytes) {
-      // Pause the partition that just filled the bound: it is the one ahead of its destination.
-      this.#pause(cluster, { topic: batch.topic, partition: batch.partition });
+      // Every partition pauses: each could otherwise add one more fetch past the bound, and
+      // they all resume together below RESUME_AT anyway.
+      this.#pauseAll();
     }
     this.#gauges();
   }
@@ -284,12 +295,22 @@ export class SinkWorker {
     this.#paused.clear();
   }
 
+  /** Runs fn after ms unless the worker closes first (the timer is cleared at close). */
+  #later(fn: () => void, ms: number): void {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      if (!this.#closed) fn();
+    }, ms);
+    this.#timers.add(t);
+  }
+
   #enqueue(key: string, items: Item[]): void {
     this.#queue.push({ key, items });
     this.#pump();
   }
 
   #pump(): void {
+    if (this.#closed) return;
     if (this.#o.destinationDown?.() && this.#queue.length > 0) {
       // Replaying the gutter into a destination that is down only makes more retries.
       this.#heldTimer ??= setTimeout(() => {
@@ -308,6 +329,16 @@ export class SinkWorker {
         this.#pump();
         if (this.#running === 0 && this.#queue.length === 0) this.#idle?.();
       });
+    }
+  }
+
+  /** Forgets keys idle for a while (daily indices, unknown logIds): the maps stay bounded. */
+  #pruneIdleKeys(now: number): void {
+    for (const [k, at] of this.#activeKeys) {
+      if (now - at > KEY_IDLE_MS) {
+        this.#activeKeys.delete(k);
+        this.#throttles.delete(k);
+      }
     }
   }
 
@@ -341,7 +372,9 @@ export class SinkWorker {
   async #dispatch(key: string, items: Item[]): Promise<void> {
     const throttle = this.#throttle(key);
     const gutterEnabled = this.#o.sink.gutter.enabled;
-    this.#activeKeys.set(key, Date.now());
+    const now = Date.now();
+    this.#activeKeys.set(key, now);
+    if (++this.#dispatches % PRUNE_EVERY === 0) this.#pruneIdleKeys(now);
     if (this.#o.mode === 'main' && gutterEnabled && this.#breaker === 'closed' && !throttle.shouldAttempt()) {
       // A throttled key counts as failing: when every active key is, the destination is down.
       if (this.#tripped(key)) {
@@ -355,7 +388,12 @@ export class SinkWorker {
       );
       return;
     }
-    const result = await this.#write(key, items);
+    let result = await this.#write(key, items);
+    if (result.kind === 'partial' && result.failed.length === items.length && result.failed.every((f) => f.retryable)) {
+      // Every item refused as retryable (a bulk answer of all 429s): the destination is
+      // pushing back as a whole, so it counts as a whole-batch failure for throttle and breaker.
+      result = { kind: 'retryable', reason: result.failed[0]!.reason };
+    }
     switch (result.kind) {
       case 'ok':
         throttle.record(true);
@@ -388,9 +426,14 @@ export class SinkWorker {
       }
       case 'retryable': {
         throttle.record(false);
-        if (this.#o.mode === 'main' && (this.#tripped(key) || !gutterEnabled)) {
+        if (this.#o.mode === 'main' && this.#tripped(key)) {
           // Destination down: keep the batch and probe later instead of spilling everything.
           this.#queue.unshift({ key, items });
+          return;
+        }
+        if (this.#o.mode === 'main' && !gutterEnabled) {
+          // No gutter to park it in: try again after a pause, without holding a slot meanwhile.
+          this.#later(() => this.#enqueue(key, items), BREAKER_PROBE_MS);
           return;
         }
         await this.#failed(items, result.reason);
@@ -398,6 +441,8 @@ export class SinkWorker {
       }
       case 'failed':
         throttle.record(true);
+        // The destination answered (a 4xx): it is up, whatever it thought of this batch.
+        this.#succeeded();
         await this.#spill(items, result.reason, 'dead-letter');
         return;
     }
@@ -459,6 +504,7 @@ export class SinkWorker {
       return;
     }
     const now = Date.now();
+    const backoff = this.#o.gutterBackoff ?? GUTTER_BACKOFF;
     const again: Spilled[] = [];
     const dead: Spilled[] = [];
     const againItems: Item[] = [];
@@ -476,7 +522,7 @@ export class SinkWorker {
       } else {
         again.push({
           ...s,
-          notBeforeMs: now + Math.max(GUTTER_BACKOFF.baseMs, backoffDelayMs(attempts, GUTTER_BACKOFF)),
+          notBeforeMs: now + Math.max(backoff.baseMs, backoffDelayMs(attempts, backoff)),
         });
         againItems.push(it);
       }
@@ -507,12 +553,14 @@ export class SinkWorker {
         else await this.#o.spill.toDeadLetter(spilled);
         break;
       } catch (err) {
+        // Closed: leave the records unfinished; uncommitted, they come again after a restart.
+        if (this.#closed) return;
         this.#o.log.error(
           { sink: this.#o.sink.name, where, err: (err as Error).message, attempt },
           'no cluster took the spill; pausing',
         );
         this.#pauseAll();
-        await new Promise((r) => setTimeout(r, SPILL_RETRY_MS));
+        await new Promise((r) => setTimeout(r, SPILL_RETRY_MS).unref());
       }
     }
     const t = this.#o.telemetry;
@@ -522,7 +570,6 @@ export class SinkWorker {
       t.inc('spillway_gutter_records_total', { sink: this.#o.sink.name, direction }, items.length);
     else t.inc('spillway_dead_letters_total', { sink: this.#o.sink.name }, items.length);
     this.#finish(items, false);
-    if (this.#breaker === 'closed') this.#maybeResume();
   }
 
   #finish(items: Item[], delivered: boolean): void {
@@ -554,10 +601,10 @@ export class SinkWorker {
       const next = tracker.committable();
       if (next === undefined || this.#committed.get(k) === next) continue;
       const [cluster, topic, partition] = k.split('\u0000') as [string, string, string];
-      perCluster.set(cluster, [
-        ...(perCluster.get(cluster) ?? []),
-        { topic, partition: Number(partition), offset: next },
-      ]);
+      const entry = { topic, partition: Number(partition), offset: next };
+      const list = perCluster.get(cluster);
+      if (list) list.push(entry);
+      else perCluster.set(cluster, [entry]);
     }
     if (perCluster.size === 0) return;
     try {
@@ -600,6 +647,9 @@ export class SinkWorker {
         new Promise((r) => setTimeout(r, graceMs).unref()),
       ]);
     }
+    this.#closed = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
     clearTimeout(this.#probeTimer);
     clearTimeout(this.#heldTimer);
     await this.commit();

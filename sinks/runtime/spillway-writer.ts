@@ -124,8 +124,6 @@ export class SpillwayWriter {
       }));
       return producer.send(records, this.#o.requestTimeoutMs);
     };
-    const bySource = new Map<string, Spilled[]>();
-    for (const s of spilled) bySource.set(s.record.cluster, [...(bySource.get(s.record.cluster) ?? []), s]);
     const gutterCluster = this.#o.gutterCluster;
     // After a failure the gutter cluster is skipped for a while, so every spill does not pay
     // its connect timeout before falling back.
@@ -142,6 +140,12 @@ export class SpillwayWriter {
       }
     }
     // Each record to its own source cluster; any failure here propagates and the caller pauses.
+    const bySource = new Map<string, Spilled[]>();
+    for (const s of spilled) {
+      const list = bySource.get(s.record.cluster);
+      if (list) list.push(s);
+      else bySource.set(s.record.cluster, [s]);
+    }
     await Promise.all([...bySource].map(([cluster, list]) => produce(cluster, list)));
   }
 }
