@@ -32,6 +32,10 @@ const COMMANDS: Record<string, Command> = {
       return (await import('../config/check-command.ts')).configCheckCommand(rest, process.stdout);
     },
   },
+  agent: {
+    summary: 'run the edge agent: inputs, batching, uplink to the router, disk spool (agent --config FILE)',
+    run: async (args) => (await import('../agent/agent-command.ts')).agentCommand(args),
+  },
   router: {
     summary: 'run the fan-in gateway: agent batches in, placed records out to Kafka (router --config FILE)',
     run: async (args) => (await import('../router/router-command.ts')).routerCommand(args),

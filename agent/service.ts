@@ -1,0 +1,191 @@
+/**
+ * The agent process: inputs -> parsers -> shipper (batcher, uplink, disk spool).
+ *
+ * Inputs built so far: `http` (POST /v1/lines, NDJSON, what `spillway/pino` sends) and
+ * `stdin`. The HTTP input answers only once its lines are with the router or in the spool,
+ * so a client never gets a 200 for lines a crash could lose. The tcp, syslog and file
+ * inputs of the config are not built yet (issue #4): the agent refuses to start with them,
+ * naming the input, rather than ignoring them silently.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import type { SpillwayConfig } from '../config/schema.ts';
+import { SpillwayError } from '../core/errors.ts';
+import { createLogger, type Logger } from '../core/logger.ts';
+import { criticalityOf, type Importance } from '../core/resilience/criticality.ts';
+import { JsonLinesParser } from './parse/json-lines.ts';
+import type { AgentLine, Rejection } from './parse/output.ts';
+import { makeStamp } from './parse/record.ts';
+import { Shipper } from './shipper.ts';
+import { Spool } from './spool/spool.ts';
+import { UplinkClient } from './uplink/uplink-client.ts';
+
+/** Largest HTTP input body: 8 MiB, the router's default max body, so one request fits one uplink batch or few. */
+export const HTTP_INPUT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Slowloris guard: a request must arrive whole within this long. */
+export const HTTP_INPUT_REQUEST_TIMEOUT_MS = 30_000;
+
+export interface RunningAgent {
+  /** URL of the first http input, when there is one. */
+  httpUrl: string | undefined;
+  shipper: Shipper;
+  spool: Spool;
+  /** Resolves when stdin ended and its lines are settled (only with a stdin input). */
+  stdinDone: Promise<void> | undefined;
+  close(): Promise<void>;
+}
+
+export interface AgentOptions {
+  logger?: Logger;
+  /** Read stdin as an input with this default logId (the --stdin flag). */
+  stdinLogId?: string;
+}
+
+export async function startAgent(config: SpillwayConfig, options: AgentOptions = {}): Promise<RunningAgent> {
+  const log = options.logger ?? createLogger('agent');
+  const a = config.agent;
+  const unsupported = a.inputs.filter((i) => i.type !== 'http' && i.type !== 'stdin');
+  if (unsupported.length > 0) {
+    throw new SpillwayError(
+      'SPW_ERR_CLI_USAGE',
+      `agent: input type "${unsupported[0]!.type}" is not built yet (issue #4); inputs available: http, stdin`,
+    );
+  }
+  const importance = new Map<string, Importance>(config.logIds.map((l) => [l.id, l.importance]));
+  const fallbackImportance = importance.get(config.router.fallbackLogId) ?? 'C';
+  const levelClass = (level: string) =>
+    level === 'fatal' || level === 'error' ? 'error' : level === 'warn' ? 'warn' : 'info';
+  const criticalityOfLine = (l: AgentLine) =>
+    criticalityOf(importance.get(l.logId) ?? fallbackImportance, levelClass(l.level));
+
+  const spool = await Spool.open({
+    directory: a.spool.directory,
+    maxBytes: a.spool.maxBytes,
+    fsync: a.spool.fsync,
+    logger: log,
+  });
+  const uplink = new UplinkClient({
+    url: a.uplink.url,
+    token: a.uplink.token,
+    compression: a.uplink.compression,
+    requestTimeoutMs: a.uplink.requestTimeoutMs,
+  });
+  const shipper = new Shipper({ uplink, compression: a.uplink.compression, spool, batch: a.uplink.batch, log });
+  shipper.start();
+  const stamp = makeStamp(os.hostname(), a.origin);
+  const servers: http.Server[] = [];
+
+  /** Parses one body, ships its lines grouped by criticality; resolves when all are settled. */
+  async function take(
+    body: Buffer,
+    defaultLogId: string | undefined,
+  ): Promise<{ accepted: number; rejected: Rejection[] }> {
+    const accepted: AgentLine[] = [];
+    const rejected: Rejection[] = [];
+    const parser = new JsonLinesParser(
+      { stamp, defaultLogId },
+      { accept: (l) => accepted.push(l), reject: (r) => rejected.push(r) },
+    );
+    parser.push(body);
+    parser.end();
+    const byCriticality = new Map<string, { crit: ReturnType<typeof criticalityOfLine>; lines: Buffer[] }>();
+    for (const l of accepted) {
+      const crit = criticalityOfLine(l);
+      const g = byCriticality.get(crit) ?? { crit, lines: [] };
+      g.lines.push(l.bytes);
+      byCriticality.set(crit, g);
+    }
+    await Promise.all([...byCriticality.values()].map((g) => shipper.ship(g.lines, g.crit)));
+    return { accepted: accepted.length, rejected };
+  }
+
+  for (const input of a.inputs) {
+    if (input.type !== 'http') continue;
+    const server = http.createServer((req, res) => {
+      if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/v1/lines') {
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: 'POST NDJSON to /v1/lines' }));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > HTTP_INPUT_MAX_BODY_BYTES) {
+          res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+          res.end(JSON.stringify({ error: `body exceeds ${HTTP_INPUT_MAX_BODY_BYTES} bytes` }));
+          req.destroy();
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on('end', () => {
+        if (res.headersSent) return;
+        take(Buffer.concat(chunks, size), input.defaultLogId).then(
+          (r) => {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(
+              JSON.stringify({
+                accepted: r.accepted,
+                rejected: r.rejected.map((x) => ({ kind: x.kind, reason: x.reason })),
+              }),
+            );
+          },
+          (err) => {
+            res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+            res.end(JSON.stringify({ error: `could not take the lines: ${(err as Error).message}` }));
+          },
+        );
+      });
+    });
+    server.requestTimeout = HTTP_INPUT_REQUEST_TIMEOUT_MS;
+    server.headersTimeout = 10_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(input.listen.port, input.listen.host, () => resolve());
+    });
+    servers.push(server);
+    log.info({ url: `http://${input.listen.host}:${(server.address() as AddressInfo).port}` }, 'http input listening');
+  }
+
+  // stdin: a stream of NDJSON lines, shipped as they come (no client to acknowledge).
+  const stdinInput = a.inputs.find((i) => i.type === 'stdin');
+  const stdinLogId = options.stdinLogId ?? stdinInput?.defaultLogId;
+  let stdinDone: Promise<void> | undefined;
+  if (options.stdinLogId !== undefined || stdinInput) {
+    stdinDone = new Promise<void>((resolve) => {
+      const pending: Promise<void>[] = [];
+      const parser = new JsonLinesParser(
+        { stamp, defaultLogId: stdinLogId },
+        {
+          accept: (l) => pending.push(shipper.ship([l.bytes], criticalityOfLine(l))),
+          reject: (r) => log.warn({ kind: r.kind, reason: r.reason }, 'stdin line rejected'),
+        },
+      );
+      process.stdin.on('data', (c: Buffer) => parser.push(c));
+      process.stdin.on('end', () => {
+        parser.end();
+        void Promise.all(pending).then(() => resolve());
+      });
+    });
+  }
+
+  const first = servers[0]?.address() as AddressInfo | undefined;
+  return {
+    httpUrl: first ? `http://127.0.0.1:${first.port}` : undefined,
+    shipper,
+    spool,
+    stdinDone,
+    async close() {
+      for (const s of servers) {
+        s.close();
+        s.closeIdleConnections();
+      }
+      await shipper.close();
+      await spool.close();
+      log.info({ ...shipper.stats }, 'agent stopped');
+    },
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * The agent with the real router and Kafka: lines posted to its HTTP input (and a pino app
+ * using spillway/pino) arrive in Kafka complete; with the router stopped, batches go to the
+ * disk spool and drain in order once it is back, nothing lost.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type RunningAgent, startAgent } from '../../agent/service.ts';
+import { validateConfig } from '../../config/load.ts';
+import type { SpillwayConfig } from '../../config/schema.ts';
+import { planPlacement } from '../../router/placement-plan.ts';
+import { startRouter } from '../../router/service.ts';
+import { clusters, waitFor } from './helpers/kafka.ts';
+import { newRun, readTopic } from './helpers/pipeline.ts';
+
+const TOKEN = 'it-agent-token-0123456789';
+const dirs: string[] = [];
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await o.close();
+});
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function config(run: string, routerPort: number): SpillwayConfig {
+  const { main, aux } = clusters();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spw-it-agent-'));
+  dirs.push(dir);
+  return validateConfig({
+    clusters: [
+      { name: 'main', brokers: main.brokers },
+      { name: 'aux', brokers: aux.brokers },
+    ],
+    pools: { S: ['main'], A: ['main'], B: ['main'], C: ['main'] },
+    channels: { dedicatedPartitionsPerTopic: 2 },
+    logIds: [
+      { id: `ag-${run}`, name: 'ag', owner: 'it', importance: 'A', sinks: ['drop'], dedicated: true },
+      { id: `pino-${run}`, name: 'pino', owner: 'it', importance: 'S', sinks: ['drop'], dedicated: true },
+      { id: 'unknown', name: 'unknown', owner: 'it', importance: 'C', sinks: ['drop'] },
+    ],
+    sinks: [{ type: 'blackhole', name: 'drop' }],
+    router: { listen: { port: routerPort }, tokens: [{ agent: 'it', token: TOKEN }] },
+    agent: {
+      inputs: [{ type: 'http', listen: { port: 0 }, defaultLogId: `ag-${run}` }],
+      uplink: {
+        url: `http://127.0.0.1:${routerPort}`,
+        token: TOKEN,
+        batch: { maxRecords: 200, lingerMs: 50 },
+        requestTimeoutMs: 2_000,
+        connectTimeoutMs: 1_000,
+      },
+      spool: { directory: path.join(dir, 'spool'), fsync: 'always' },
+    },
+  });
+}
+
+const freePort = () => 20_000 + Math.floor(Math.random() * 10_000);
+const topicsOf = (c: SpillwayConfig) =>
+  planPlacement(c)
+    .clusters.find((x) => x.name === 'main')!
+    .topics.map((t) => t.name)
+    .filter((t) => t.includes('.d-'));
+
+async function post(agent: RunningAgent, lines: string[]) {
+  const res = await fetch(`${agent.httpUrl}/v1/lines`, { method: 'POST', body: `${lines.join('\n')}\n` });
+  return {
+    status: res.status,
+    body: (await res.json()) as { accepted: number; rejected: { kind: string; reason: string }[] },
+  };
+}
+
+const seqs = (records: { value: Buffer | null }[]) =>
+  records.map((r) => (JSON.parse(r.value!.toString()) as { seq: number }).seq).sort((a, b) => a - b);
+
+describe('agent -> router -> Kafka', () => {
+  it('ships HTTP input lines complete, with origin stamped, and says which lines it rejected', async () => {
+    const run = newRun();
+    const c = config(run, freePort());
+    const router = await startRouter(c, { admission: null });
+    open.push(router);
+    const agent = await startAgent(c);
+    open.push(agent);
+    const lines = Array.from({ length: 500 }, (_, seq) =>
+      JSON.stringify({ level: seq % 7 ? 'info' : 'error', msg: `m${seq}`, seq }),
+    );
+    const res = await post(agent, [...lines, '{broken']);
+    expect(res.status).toBe(200);
+    expect(res.body.accepted).toBe(500);
+    expect(res.body.rejected).toEqual([{ kind: 'invalid-json', reason: expect.stringMatching(/^not valid JSON/) }]);
+    const got = await readTopic(c, 'main', topicsOf(c), 500);
+    expect(seqs(got)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    const first = JSON.parse(got[0]!.value!.toString());
+    expect(first).toMatchObject({
+      logId: `ag-${run}`,
+      host: os.hostname(),
+      origin: { region: 'local', zone: 'local-1' },
+    });
+  });
+
+  it('spools while the router is down and drains in order once it is back, nothing lost', async () => {
+    const run = newRun();
+    const port = freePort();
+    const c = config(run, port);
+    const agent = await startAgent(c);
+    open.push(agent);
+    // Router down: the agent still answers, once the lines are in the spool.
+    const first = await post(
+      agent,
+      Array.from({ length: 300 }, (_, seq) => JSON.stringify({ msg: 'while down', seq })),
+    );
+    expect(first.body.accepted).toBe(300);
+    expect(agent.spool.stats().entries).toBeGreaterThan(0);
+    expect(agent.shipper.stats.spooled).toBe(300);
+    // More while still down: queued behind the spool, in order.
+    await post(
+      agent,
+      Array.from({ length: 200 }, (_, i) => JSON.stringify({ msg: 'still down', seq: 300 + i })),
+    );
+    const router = await startRouter(c, { admission: null });
+    open.unshift(router);
+    await waitFor('the spool to drain', () => agent.spool.stats().entries === 0, 60_000);
+    const got = await readTopic(c, 'main', topicsOf(c), 500);
+    expect(seqs(got)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    expect(agent.shipper.stats.replayed).toBe(500);
+  });
+
+  it('a pino app using spillway/pino reaches Kafka through the agent, every sequence number present', async () => {
+    const run = newRun();
+    const c = config(run, freePort());
+    const router = await startRouter(c, { admission: null });
+    open.push(router);
+    const agent = await startAgent(c);
+    open.push(agent);
+    const app = spawn(
+      process.execPath,
+      ['test/fixtures/pino-app.ts', agent.httpUrl!, '400', '20', '500', '10000', `pino-${run}`],
+      { stdio: 'ignore' },
+    );
+    expect(await new Promise((r) => app.once('exit', r))).toBe(0);
+    const got = await readTopic(
+      c,
+      'main',
+      topicsOf(c).filter((t) => t.includes(`pino-${run}`)),
+      420,
+    );
+    expect(seqs(got)).toEqual(Array.from({ length: 420 }, (_, i) => i));
+    expect(got.filter((r) => r.topic.startsWith('spw.s.error.'))).toHaveLength(20);
+  });
+});
