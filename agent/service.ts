@@ -1,11 +1,11 @@
 /**
  * The agent process: inputs -> parsers -> shipper (batcher, uplink, disk spool).
  *
- * Inputs built so far: `http` (POST /v1/lines, NDJSON, what `spillway/pino` sends) and
- * `stdin`. The HTTP input answers only once its lines are with the router or in the spool,
- * so a client never gets a 200 for lines a crash could lose. The tcp, syslog and file
- * inputs of the config are not built yet (issue #4): the agent refuses to start with them,
- * naming the input, rather than ignoring them silently.
+ * Inputs: `http` (POST /v1/lines, NDJSON, what `spillway/pino` sends), `tcp` (NDJSON),
+ * `syslog` (TCP or UDP) and `stdin`. The HTTP input answers only once its lines are with
+ * the router or in the spool, so a client never gets a 200 for lines a crash could lose.
+ * The `file` input is not built yet (issue #4): the agent refuses to start with it, naming
+ * it, rather than ignoring it silently.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,7 @@ import type { SpillwayConfig } from '../config/schema.ts';
 import { SpillwayError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { criticalityOf, type Importance } from '../core/resilience/criticality.ts';
+import { type SocketInput, startSocketInput } from './inputs/socket-inputs.ts';
 import { JsonLinesParser } from './parse/json-lines.ts';
 import type { AgentLine, Rejection } from './parse/output.ts';
 import { makeStamp } from './parse/record.ts';
@@ -31,6 +32,8 @@ export interface RunningAgent {
   httpUrl: string | undefined;
   shipper: Shipper;
   spool: Spool;
+  /** The tcp and syslog inputs, in config order. */
+  sockets: SocketInput[];
   /** Resolves when stdin ended and its lines are settled (only with a stdin input). */
   stdinDone: Promise<void> | undefined;
   close(): Promise<void>;
@@ -45,11 +48,11 @@ export interface AgentOptions {
 export async function startAgent(config: SpillwayConfig, options: AgentOptions = {}): Promise<RunningAgent> {
   const log = options.logger ?? createLogger('agent');
   const a = config.agent;
-  const unsupported = a.inputs.filter((i) => i.type !== 'http' && i.type !== 'stdin');
+  const unsupported = a.inputs.filter((i) => i.type === 'file');
   if (unsupported.length > 0) {
     throw new SpillwayError(
       'SPW_ERR_CLI_USAGE',
-      `agent: input type "${unsupported[0]!.type}" is not built yet (issue #4); inputs available: http, stdin`,
+      `agent: input type "${unsupported[0]!.type}" is not built yet (issue #4); inputs available: http, tcp, syslog, stdin`,
     );
   }
   const importance = new Map<string, Importance>(config.logIds.map((l) => [l.id, l.importance]));
@@ -76,7 +79,19 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
   const stamp = makeStamp(os.hostname(), a.origin);
   const servers: http.Server[] = [];
 
-  /** Parses one body, ships its lines grouped by criticality; resolves when all are settled. */
+  /** Ships parsed lines grouped by criticality; resolves when all are settled. */
+  async function shipLines(lines: readonly AgentLine[]): Promise<void> {
+    const byCriticality = new Map<string, { crit: ReturnType<typeof criticalityOfLine>; lines: Buffer[] }>();
+    for (const l of lines) {
+      const crit = criticalityOfLine(l);
+      const g = byCriticality.get(crit) ?? { crit, lines: [] };
+      g.lines.push(l.bytes);
+      byCriticality.set(crit, g);
+    }
+    await Promise.all([...byCriticality.values()].map((g) => shipper.ship(g.lines, g.crit)));
+  }
+
+  /** Parses one HTTP body and ships it; resolves when all its lines are settled. */
   async function take(
     body: Buffer,
     defaultLogId: string | undefined,
@@ -89,15 +104,26 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     );
     parser.push(body);
     parser.end();
-    const byCriticality = new Map<string, { crit: ReturnType<typeof criticalityOfLine>; lines: Buffer[] }>();
-    for (const l of accepted) {
-      const crit = criticalityOfLine(l);
-      const g = byCriticality.get(crit) ?? { crit, lines: [] };
-      g.lines.push(l.bytes);
-      byCriticality.set(crit, g);
-    }
-    await Promise.all([...byCriticality.values()].map((g) => shipper.ship(g.lines, g.crit)));
+    await shipLines(accepted);
     return { accepted: accepted.length, rejected };
+  }
+
+  const sockets: SocketInput[] = [];
+  for (const input of a.inputs) {
+    if (input.type !== 'tcp' && input.type !== 'syslog') continue;
+    const kind = input.type === 'tcp' ? 'tcp' : input.protocol === 'tcp' ? 'syslog-tcp' : 'syslog-udp';
+    sockets.push(
+      await startSocketInput({
+        kind,
+        host: input.listen.host,
+        port: input.listen.port,
+        stamp,
+        defaultLogId: input.defaultLogId,
+        onLines: shipLines,
+        onReject: (r) => log.debug({ input: kind, kind: r.kind, reason: r.reason }, 'line rejected'),
+        log,
+      }),
+    );
   }
 
   for (const input of a.inputs) {
@@ -177,8 +203,10 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     httpUrl: first ? `http://127.0.0.1:${first.port}` : undefined,
     shipper,
     spool,
+    sockets,
     stdinDone,
     async close() {
+      await Promise.all(sockets.map((s) => s.close()));
       for (const s of servers) {
         s.close();
         s.closeIdleConnections();

@@ -4,7 +4,9 @@
  * disk spool and drain in order once it is back, nothing lost.
  */
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -26,7 +28,7 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function config(run: string, routerPort: number): SpillwayConfig {
+function config(run: string, routerPort: number, extraInputs: Record<string, unknown>[] = []): SpillwayConfig {
   const { main, aux } = clusters();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spw-it-agent-'));
   dirs.push(dir);
@@ -40,12 +42,13 @@ function config(run: string, routerPort: number): SpillwayConfig {
     logIds: [
       { id: `ag-${run}`, name: 'ag', owner: 'it', importance: 'A', sinks: ['drop'], dedicated: true },
       { id: `pino-${run}`, name: 'pino', owner: 'it', importance: 'S', sinks: ['drop'], dedicated: true },
+      { id: `sys-${run}`, name: 'syslog app', owner: 'it', importance: 'B', sinks: ['drop'], dedicated: true },
       { id: 'unknown', name: 'unknown', owner: 'it', importance: 'C', sinks: ['drop'] },
     ],
     sinks: [{ type: 'blackhole', name: 'drop' }],
     router: { listen: { port: routerPort }, tokens: [{ agent: 'it', token: TOKEN }] },
     agent: {
-      inputs: [{ type: 'http', listen: { port: 0 }, defaultLogId: `ag-${run}` }],
+      inputs: [{ type: 'http', listen: { port: 0 }, defaultLogId: `ag-${run}` }, ...extraInputs],
       uplink: {
         url: `http://127.0.0.1:${routerPort}`,
         token: TOKEN,
@@ -149,5 +152,55 @@ describe('agent -> router -> Kafka', () => {
     );
     expect(seqs(got)).toEqual(Array.from({ length: 420 }, (_, i) => i));
     expect(got.filter((r) => r.topic.startsWith('spw.s.error.'))).toHaveLength(20);
+  });
+});
+
+describe('agent socket inputs', () => {
+  it('takes NDJSON over TCP and syslog over TCP (octet counting) and UDP; a broken syslog stream is cut alone', async () => {
+    const run = newRun();
+    const c = config(run, freePort(), [
+      { type: 'tcp', listen: { port: 0 }, defaultLogId: `ag-${run}` },
+      { type: 'syslog', protocol: 'tcp', listen: { port: 0 } },
+      { type: 'syslog', protocol: 'udp', listen: { port: 0 } },
+    ]);
+    const router = await startRouter(c, { admission: null });
+    open.push(router);
+    const agent = await startAgent(c);
+    open.push(agent);
+    const [tcp, sysTcp, sysUdp] = agent.sockets;
+
+    const send = (port: number, data: string) =>
+      new Promise<void>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => s.end(data));
+        s.on('close', () => resolve());
+        s.on('error', () => resolve());
+      });
+    await send(
+      tcp!.port,
+      `${Array.from({ length: 100 }, (_, seq) => JSON.stringify({ msg: 'tcp', seq })).join('\n')}\n`,
+    );
+    const msg = (seq: number) => `<134>1 2026-11-26T18:00:00.000Z web-1 sys-${run} 42 ID1 - syslog ${seq}`;
+    const framed = Array.from({ length: 50 }, (_, i) => msg(100 + i))
+      .map((m) => `${Buffer.byteLength(m)} ${m}`)
+      .join('');
+    await send(sysTcp!.port, framed);
+    await send(sysTcp!.port, '12x broken framing');
+    const udp = dgram.createSocket('udp4');
+    for (let i = 0; i < 30; i++)
+      await new Promise<void>((r) => udp.send(msg(150 + i), sysUdp!.port, '127.0.0.1', () => r()));
+    udp.close();
+
+    const got = await readTopic(c, 'main', topicsOf(c), 180);
+    const tcpSeqs = got
+      .filter((r) => r.topic.includes(`d-ag-${run}`))
+      .map((r) => JSON.parse(r.value!.toString()).seq as number);
+    expect(tcpSeqs.sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    const sys = got.filter((r) => r.topic.includes(`d-sys-${run}`)).map((r) => JSON.parse(r.value!.toString()));
+    expect(sys).toHaveLength(80);
+    expect(sys[0]).toMatchObject({ logId: `sys-${run}`, level: 'info', host: 'web-1' });
+    expect(new Set(sys.map((s) => s.msg)).size).toBe(80);
+    expect(sysTcp!.stats.rejected).toBe(1);
+    expect(sysTcp!.stats.records).toBe(50);
+    expect(sysUdp!.stats.records).toBe(30);
   });
 });

@@ -1,0 +1,152 @@
+/**
+ * The agent's socket inputs: NDJSON over TCP, and syslog over TCP (octet-counting or
+ * newline framing, detected per connection) and UDP (one message per datagram).
+ *
+ * Each connection gets its own parser, so a bad stream never disturbs another. Guards:
+ * a bounded number of connections (a flood is refused at accept, counted), an idle timeout
+ * (a slowloris client is cut), a per-line / per-message size limit (in the parsers), and
+ * backpressure: a connection whose lines are not yet settled beyond a bound is paused, so
+ * a slow router backs up into TCP, not into the agent's memory.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { Logger } from '../../core/logger.ts';
+import { JsonLinesParser } from '../parse/json-lines.ts';
+import type { AgentLine, ParseOutput, Rejection } from '../parse/output.ts';
+import type { Stamp } from '../parse/record.ts';
+import { SyslogTcpParser, SyslogUdpParser } from '../parse/syslog-framing.ts';
+
+/** Connections held at once per input: far above what one host's services open, low enough that a flood cannot exhaust file descriptors. */
+export const MAX_CONNECTIONS = 1_024;
+/** A connection silent this long is closed: a slowloris client cannot hold a slot. */
+export const IDLE_TIMEOUT_MS = 60_000;
+/** Lines a connection may have waiting to settle before it is paused (backpressure). */
+export const MAX_UNSETTLED_LINES = 10_000;
+
+export interface SocketInputStats {
+  connections: number;
+  refusedConnections: number;
+  idleClosed: number;
+  records: number;
+  rejected: number;
+}
+
+export interface SocketInputOptions {
+  kind: 'tcp' | 'syslog-tcp' | 'syslog-udp';
+  host: string;
+  port: number;
+  stamp: Stamp;
+  defaultLogId: string | undefined;
+  /** Ships lines; resolves when they are with the router or in the spool. */
+  onLines: (lines: AgentLine[]) => Promise<void>;
+  onReject: (r: Rejection) => void;
+  log: Logger;
+}
+
+export interface SocketInput {
+  port: number;
+  stats: SocketInputStats;
+  close(): Promise<void>;
+}
+
+interface Parser {
+  push(chunk: Buffer): void;
+  end(): void;
+}
+
+export async function startSocketInput(o: SocketInputOptions): Promise<SocketInput> {
+  const stats: SocketInputStats = { connections: 0, refusedConnections: 0, idleClosed: 0, records: 0, rejected: 0 };
+  const parserOptions = { stamp: o.stamp, defaultLogId: o.defaultLogId };
+
+  if (o.kind === 'syslog-udp') {
+    const socket = dgram.createSocket(o.host.includes(':') ? 'udp6' : 'udp4');
+    const out: ParseOutput = {
+      accept: (l) => {
+        stats.records++;
+        void o.onLines([l]);
+      },
+      reject: (r) => {
+        stats.rejected++;
+        o.onReject(r);
+      },
+    };
+    const parser = new SyslogUdpParser(parserOptions, out);
+    socket.on('message', (msg) => parser.push(msg));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(o.port, o.host, () => resolve());
+    });
+    return {
+      port: socket.address().port,
+      stats,
+      close: () => new Promise<void>((r) => socket.close(() => r())),
+    };
+  }
+
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    if (sockets.size >= MAX_CONNECTIONS) {
+      stats.refusedConnections++;
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    stats.connections++;
+    let unsettled = 0;
+    let batch: AgentLine[] = [];
+    const flush = () => {
+      if (batch.length === 0) return;
+      const lines = batch;
+      batch = [];
+      unsettled += lines.length;
+      if (unsettled > MAX_UNSETTLED_LINES) socket.pause();
+      void o.onLines(lines).finally(() => {
+        unsettled -= lines.length;
+        if (unsettled <= MAX_UNSETTLED_LINES / 2 && socket.isPaused()) socket.resume();
+      });
+    };
+    const out: ParseOutput = {
+      accept: (l) => {
+        stats.records++;
+        batch.push(l);
+      },
+      reject: (r) => {
+        stats.rejected++;
+        o.onReject(r);
+      },
+    };
+    const parser: Parser =
+      o.kind === 'tcp' ? new JsonLinesParser(parserOptions, out) : new SyslogTcpParser(parserOptions, out);
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => {
+      stats.idleClosed++;
+      socket.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      parser.push(chunk);
+      flush();
+      // A syslog stream whose framing broke cannot resync: close it (its bytes were counted as rejected).
+      if (parser instanceof SyslogTcpParser && parser.failed) socket.destroy();
+    });
+    socket.on('end', () => {
+      parser.end();
+      flush();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.maxConnections = MAX_CONNECTIONS + 1; // the handler refuses past MAX_CONNECTIONS itself, counting it
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  o.log.info({ kind: o.kind, port: (server.address() as net.AddressInfo).port }, 'socket input listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    stats,
+    close: async () => {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
