@@ -14,6 +14,7 @@ import type { SpillwayConfig } from '../config/schema.ts';
 import { SpillwayError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { criticalityOf, type Importance } from '../core/resilience/criticality.ts';
+import { TokenBucket } from '../core/resilience/token-bucket.ts';
 import { type SocketInput, startSocketInput } from './inputs/socket-inputs.ts';
 import { JsonLinesParser } from './parse/json-lines.ts';
 import type { AgentLine, Rejection } from './parse/output.ts';
@@ -34,6 +35,8 @@ export interface RunningAgent {
   spool: Spool;
   /** The tcp and syslog inputs, in config order. */
   sockets: SocketInput[];
+  /** Lines dropped at the edge because their logId was over its quota, per logId. */
+  quotaDropped: ReadonlyMap<string, number>;
   /** Resolves when stdin ended and its lines are settled (only with a stdin input). */
   stdinDone: Promise<void> | undefined;
   close(): Promise<void>;
@@ -77,12 +80,34 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
   const shipper = new Shipper({ uplink, compression: a.uplink.compression, spool, batch: a.uplink.batch, log });
   shipper.start();
   const stamp = makeStamp(os.hostname(), a.origin);
+  // Per-logId token buckets from the logIds' quotas: one second of burst.
+  const buckets = new Map(
+    config.logIds
+      .filter((l) => l.quota)
+      .map((l) => [
+        l.id,
+        new TokenBucket({ ratePerSec: l.quota!.recordsPerSec, burst: Math.max(1, l.quota!.recordsPerSec) }),
+      ]),
+  );
+  const quotaDropped = new Map<string, number>();
   const servers: http.Server[] = [];
 
   /** Ships parsed lines grouped by criticality; resolves when all are settled. */
-  async function shipLines(lines: readonly AgentLine[]): Promise<void> {
+  async function shipLines(lines: readonly AgentLine[], rejected?: Rejection[]): Promise<void> {
     const byCriticality = new Map<string, { crit: ReturnType<typeof criticalityOfLine>; lines: Buffer[] }>();
     for (const l of lines) {
+      // A runaway service cannot eat the host's share: its logId's quota applies here first.
+      const bucket = buckets.get(l.logId);
+      if (bucket && !bucket.take(1).ok) {
+        quotaDropped.set(l.logId, (quotaDropped.get(l.logId) ?? 0) + 1);
+        rejected?.push({
+          kind: 'quota',
+          reason: `logId "${l.logId}" over its quota of ${bucket.ratePerSec} records/s`,
+          offset: l.offset,
+          span: l.span,
+        });
+        continue;
+      }
       const crit = criticalityOfLine(l);
       const g = byCriticality.get(crit) ?? { crit, lines: [] };
       g.lines.push(l.bytes);
@@ -104,8 +129,10 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     );
     parser.push(body);
     parser.end();
-    await shipLines(accepted);
-    return { accepted: accepted.length, rejected };
+    const accepted0 = accepted.length;
+    const before = rejected.length;
+    await shipLines(accepted, rejected);
+    return { accepted: accepted0 - (rejected.length - before), rejected };
   }
 
   const sockets: SocketInput[] = [];
@@ -204,6 +231,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     shipper,
     spool,
     sockets,
+    quotaDropped,
     stdinDone,
     async close() {
       await Promise.all(sockets.map((s) => s.close()));

@@ -19,7 +19,9 @@ export type RejectKind =
   | 'bad-level'
   | 'bad-syslog'
   | 'framing'
-  | 'empty';
+  | 'empty'
+  /** Well-formed, but its logId was over its quota at the agent (agent/service.ts). */
+  | 'quota';
 
 /** One record ready for the router: a JSON object the router's line judge accepts. */
 export interface AgentLine {

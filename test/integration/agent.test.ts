@@ -280,3 +280,32 @@ describe('agent crash safety', () => {
     }
   });
 });
+
+describe('agent per-logId quota', () => {
+  it('a runaway logId is cut at its quota at the edge, counted, while another logId passes whole', async () => {
+    const run = newRun();
+    const base = config(run, freePort());
+    const c = validateConfig({
+      ...JSON.parse(JSON.stringify(base)),
+      logIds: base.logIds.map((l) =>
+        l.id === `ag-${run}` ? { ...l, quota: { recordsPerSec: 100, bytesPerSec: 1_000_000 } } : l,
+      ),
+    });
+    const router = await startRouter(c, { admission: null });
+    open.push(router);
+    const agent = await startAgent(c);
+    open.push(agent);
+    const res = await post(agent, [
+      ...Array.from({ length: 300 }, (_, seq) => JSON.stringify({ logId: `ag-${run}`, msg: 'runaway', seq })),
+      ...Array.from({ length: 50 }, (_, seq) => JSON.stringify({ logId: `sys-${run}`, msg: 'calm', seq: 1000 + seq })),
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body.accepted).toBe(150);
+    expect(res.body.rejected).toHaveLength(200);
+    expect(res.body.rejected[0]).toEqual({
+      kind: 'quota',
+      reason: `logId "ag-${run}" over its quota of 100 records/s`,
+    });
+    expect(agent.quotaDropped.get(`ag-${run}`)).toBe(200);
+  });
+});
