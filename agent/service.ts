@@ -2,19 +2,19 @@
  * The agent process: inputs -> parsers -> shipper (batcher, uplink, disk spool).
  *
  * Inputs: `http` (POST /v1/lines, NDJSON, what `spillway/pino` sends), `tcp` (NDJSON),
- * `syslog` (TCP or UDP) and `stdin`. The HTTP input answers only once its lines are with
- * the router or in the spool, so a client never gets a 200 for lines a crash could lose.
- * The `file` input is not built yet (issue #4): the agent refuses to start with it, naming
- * it, rather than ignoring it silently.
+ * `syslog` (TCP or UDP), `file` (tail with rotation and checkpoints) and `stdin`. The HTTP
+ * input answers only once its lines are with the router or in the spool, so a client never
+ * gets a 200 for lines a crash could lose; the file input checkpoints only settled lines.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import type { SpillwayConfig } from '../config/schema.ts';
-import { SpillwayError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { criticalityOf, type Importance } from '../core/resilience/criticality.ts';
 import { TokenBucket } from '../core/resilience/token-bucket.ts';
+import { FileTailInput } from './inputs/file-tail.ts';
 import { type SocketInput, startSocketInput } from './inputs/socket-inputs.ts';
 import { JsonLinesParser } from './parse/json-lines.ts';
 import type { AgentLine, Rejection } from './parse/output.ts';
@@ -51,13 +51,6 @@ export interface AgentOptions {
 export async function startAgent(config: SpillwayConfig, options: AgentOptions = {}): Promise<RunningAgent> {
   const log = options.logger ?? createLogger('agent');
   const a = config.agent;
-  const unsupported = a.inputs.filter((i) => i.type === 'file');
-  if (unsupported.length > 0) {
-    throw new SpillwayError(
-      'SPW_ERR_CLI_USAGE',
-      `agent: input type "${unsupported[0]!.type}" is not built yet (issue #4); inputs available: http, tcp, syslog, stdin`,
-    );
-  }
   const importance = new Map<string, Importance>(config.logIds.map((l) => [l.id, l.importance]));
   const fallbackImportance = importance.get(config.router.fallbackLogId) ?? 'C';
   const levelClass = (level: string) =>
@@ -133,6 +126,25 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     const before = rejected.length;
     await shipLines(accepted, rejected);
     return { accepted: accepted0 - (rejected.length - before), rejected };
+  }
+
+  const files: FileTailInput[] = [];
+  for (const [n, input] of a.inputs.entries()) {
+    if (input.type !== 'file') continue;
+    const tail = new FileTailInput({
+      include: [...input.include],
+      exclude: [...input.exclude],
+      startAt: input.startAt,
+      defaultLogId: input.defaultLogId,
+      // Next to the spool: both are the agent's durable state.
+      checkpointFile: path.join(a.spool.directory, `file-input-${n}.checkpoint.json`),
+      stamp,
+      onLines: (lines) => shipLines(lines),
+      onReject: (r, source) => log.debug({ input: 'file', source, kind: r.kind, reason: r.reason }, 'line rejected'),
+      log,
+    });
+    await tail.start();
+    files.push(tail);
   }
 
   const sockets: SocketInput[] = [];
@@ -234,7 +246,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     quotaDropped,
     stdinDone,
     async close() {
-      await Promise.all(sockets.map((s) => s.close()));
+      await Promise.all([...sockets.map((s) => s.close()), ...files.map((f) => f.close())]);
       for (const s of servers) {
         s.close();
         s.closeIdleConnections();

@@ -309,3 +309,28 @@ describe('agent per-logId quota', () => {
     expect(agent.quotaDropped.get(`ag-${run}`)).toBe(200);
   });
 });
+
+describe('agent file input', () => {
+  it('tails a file through a rename rotation into Kafka, every sequence number once', async () => {
+    const run = newRun();
+    const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spw-it-tail-'));
+    dirs.push(logDir);
+    const file = path.join(logDir, 'app.log');
+    fs.writeFileSync(file, '');
+    const c = config(run, freePort(), [
+      { type: 'file', include: [path.join(logDir, '*.log')], startAt: 'beginning', defaultLogId: `ag-${run}` },
+    ]);
+    const router = await startRouter(c, { admission: null });
+    open.push(router);
+    const agent = await startAgent(c);
+    open.push(agent);
+    const lines = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => `${JSON.stringify({ msg: 'tail', seq: from + i })}\n`).join('');
+    fs.appendFileSync(file, lines(0, 150));
+    await new Promise((r) => setTimeout(r, 400));
+    fs.renameSync(file, path.join(logDir, 'app.log.1'));
+    fs.writeFileSync(file, lines(150, 150));
+    const got = await readTopic(c, 'main', topicsOf(c), 300);
+    expect(seqs(got)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  });
+});
