@@ -28,6 +28,24 @@ export const HTTP_INPUT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** Slowloris guard: a request must arrive whole within this long. */
 export const HTTP_INPUT_REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * The HTTP input takes NDJSON or a JSON array of objects. An array is turned into NDJSON
+ * (one element per line) so both go through the same per-line judge; a body that starts
+ * with '[' but is not valid JSON is judged as NDJSON, which rejects it line by line.
+ */
+export function asNdjson(body: Buffer): Buffer {
+  let i = 0;
+  while (i < body.length && (body[i] === 0x20 || body[i] === 0x0a || body[i] === 0x0d || body[i] === 0x09)) i++;
+  if (body[i] !== 0x5b) return body;
+  try {
+    const items = JSON.parse(body.toString('utf8')) as unknown;
+    if (!Array.isArray(items)) return body;
+    return Buffer.from(`${items.map((x) => JSON.stringify(x)).join('\n')}\n`);
+  } catch {
+    return body;
+  }
+}
+
 export interface RunningAgent {
   /** URL of the first http input, when there is one. */
   httpUrl: string | undefined;
@@ -120,7 +138,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
       { stamp, defaultLogId },
       { accept: (l) => accepted.push(l), reject: (r) => rejected.push(r) },
     );
-    parser.push(body);
+    parser.push(asNdjson(body));
     parser.end();
     const accepted0 = accepted.length;
     const before = rejected.length;

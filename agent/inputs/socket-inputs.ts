@@ -41,6 +41,10 @@ export interface SocketInputOptions {
   onLines: (lines: AgentLine[]) => Promise<void>;
   onReject: (r: Rejection) => void;
   log: Logger;
+  /** @default MAX_CONNECTIONS */
+  maxConnections?: number;
+  /** @default IDLE_TIMEOUT_MS */
+  idleTimeoutMs?: number;
 }
 
 export interface SocketInput {
@@ -85,7 +89,7 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
 
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
-    if (sockets.size >= MAX_CONNECTIONS) {
+    if (sockets.size >= (o.maxConnections ?? MAX_CONNECTIONS)) {
       stats.refusedConnections++;
       socket.destroy();
       return;
@@ -117,7 +121,7 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
     };
     const parser: Parser =
       o.kind === 'tcp' ? new JsonLinesParser(parserOptions, out) : new SyslogTcpParser(parserOptions, out);
-    socket.setTimeout(IDLE_TIMEOUT_MS, () => {
+    socket.setTimeout(o.idleTimeoutMs ?? IDLE_TIMEOUT_MS, () => {
       stats.idleClosed++;
       socket.destroy();
     });
@@ -134,7 +138,8 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
     socket.on('error', () => {});
     socket.on('close', () => sockets.delete(socket));
   });
-  server.maxConnections = MAX_CONNECTIONS + 1; // the handler refuses past MAX_CONNECTIONS itself, counting it
+  // The handler refuses past the limit itself, counting it.
+  server.maxConnections = (o.maxConnections ?? MAX_CONNECTIONS) + 1;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());

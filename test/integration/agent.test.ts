@@ -104,6 +104,22 @@ describe('agent -> router -> Kafka', () => {
     });
   });
 
+  it('takes a JSON array body as well as NDJSON', async () => {
+    const run = newRun();
+    const c = config(run, freePort());
+    const router = await startRouter(c, { admission: null });
+    open.push(router);
+    const agent = await startAgent(c);
+    open.push(agent);
+    const res = await fetch(`${agent.httpUrl}/v1/lines`, {
+      method: 'POST',
+      body: JSON.stringify(Array.from({ length: 40 }, (_, seq) => ({ msg: 'array', seq }))),
+    });
+    expect(await res.json()).toEqual({ accepted: 40, rejected: [] });
+    const got = await readTopic(c, 'main', topicsOf(c), 40);
+    expect(seqs(got)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
   it('spools while the router is down and drains in order once it is back, nothing lost', async () => {
     const run = newRun();
     const port = freePort();
