@@ -1,14 +1,13 @@
 /**
  * The demo's load: a few services' logs (several logIds, levels and importances, one noisy
- * clickstream) posted to the router as an agent would (NDJSON, zstd, bearer token), plus
- * the small webhook receiver the demo's http sink posts to. Loopback only, bounded:
- * it stops by itself after --seconds (default 120) or on Ctrl-C.
+ * clickstream, one unconfigured) posted as NDJSON to the local agent's HTTP input, the way
+ * spillway/pino does, plus the small webhook receiver the demo's http sink posts to.
+ * Loopback only, bounded: it stops by itself after --seconds (default 120) or on Ctrl-C.
  *
  *   node scripts/demo-load.ts --config examples/demo.yaml [--seconds 120] [--rate 500]
  */
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import zlib from 'node:zlib';
 import { loadConfig } from '../config/load.ts';
 
 const { values } = parseArgs({
@@ -22,8 +21,9 @@ const { values } = parseArgs({
 const config = await loadConfig(values.config!);
 const seconds = Number(values.seconds);
 const rate = Number(values.rate);
-const token = config.router.tokens[0]?.token ?? '';
-const url = `http://${config.router.listen.host}:${config.router.listen.port}/v1/batches`;
+const httpInput = config.agent.inputs.find((i) => i.type === 'http');
+if (!httpInput) throw new Error(`${values.config}: the demo load needs an agent http input`);
+const url = `http://${httpInput.listen.host}:${httpInput.listen.port}/v1/lines`;
 
 // The webhook the demo's http sink posts to: counts what it gets.
 let webhookRecords = 0;
@@ -89,26 +89,21 @@ const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
 let lastReport = Date.now();
 while (!stop && Date.now() < end) {
   const t0 = Date.now();
-  const body = zlib.zstdCompressSync(`${Array.from({ length: perTick }, line).join('\n')}\n`);
+  const body = `${Array.from({ length: perTick }, line).join('\n')}\n`;
   try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-encoding': 'zstd', 'x-spillway-deadline-ms': '5000' },
-      body,
-      signal: AbortSignal.timeout(6000),
-    });
-    const out = (await res.json()) as { accepted?: number; retry?: unknown[]; rejected?: unknown[] };
+    const res = await fetch(url, { method: 'POST', body, signal: AbortSignal.timeout(10_000) });
+    const out = (await res.json()) as { accepted?: number; rejected?: { kind: string }[] };
     stats.sent += perTick;
     stats.accepted += out.accepted ?? 0;
-    stats.retry += out.retry?.length ?? 0;
-    stats.rejected += out.rejected?.length ?? 0;
+    stats.retry += out.rejected?.filter((r) => r.kind === 'quota').length ?? 0;
+    stats.rejected += out.rejected?.filter((r) => r.kind !== 'quota').length ?? 0;
   } catch {
     stats.errors++;
   }
   if (Date.now() - lastReport >= 5000) {
     lastReport = Date.now();
     console.log(
-      `load: sent ${stats.sent}, accepted ${stats.accepted}, to retry ${stats.retry} (quota/overload), rejected ${stats.rejected}, webhook got ${webhookRecords}`,
+      `load: sent ${stats.sent}, agent accepted ${stats.accepted}, over quota ${stats.retry}, rejected ${stats.rejected}, webhook got ${webhookRecords}`,
     );
   }
   await new Promise((r) => setTimeout(r, Math.max(0, tickMs - (Date.now() - t0))));

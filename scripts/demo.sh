@@ -2,9 +2,9 @@
 # `npm run demo`: one command on a fresh machine. Installs what is missing (Node 24 when the
 # machine's is older, npm dependencies, the stack's jars), starts the local stack, validates
 # examples/demo.yaml, creates its topics, then runs the pipeline on it: the router, every
-# sink (one process each), and a load generator posting a few services' logs the way an
-# agent does (the agent and the monitor arrive with issues #4 and #6). Ctrl-C stops what it
-# started; the stack keeps running (npm run stack -- down).
+# sink (one process each), an agent, and a load generator posting a few services' logs to
+# the agent the way spillway/pino does (the monitor arrives with issue #6). Ctrl-C stops
+# what it started; the stack keeps running (npm run stack -- down).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
@@ -46,10 +46,18 @@ for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:7070/readyz" >/dev/null 2>&1 && break
   sleep 0.2
 done
+mkdir -p .spillway/demo-logs
+node bin/spillway.js agent --config "$config" >"$logs/agent.log" 2>&1 </dev/null &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -s -o /dev/null "http://127.0.0.1:9880/" && break
+  sleep 0.2
+done
 
 cat <<TXT
 
-Pipeline running: router http://127.0.0.1:7070 (metrics at /metrics), sinks $(ls "$logs" | grep -c sink-) processes, logs in $logs/.
+Pipeline running: agent http://127.0.0.1:9880/v1/lines (and files .spillway/demo-logs/*.log),
+router http://127.0.0.1:7070 (metrics at /metrics), sinks $(ls "$logs" | grep -c sink-) processes, logs in $logs/.
 Kafka main $SPW_KAFKA_MAIN, aux $SPW_KAFKA_AUX; OpenSearch $SPW_SEARCH_URL (indices logs-<logId>-<day>);
 file archive in .spillway/archive. Load runs for $seconds s (Ctrl-C stops everything).
 TXT
