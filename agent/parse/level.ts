@@ -8,16 +8,9 @@
  * case-insensitive. Anything else is rejected with the list below, never guessed.
  */
 import { LEVELS, type Level } from '../../config/common.ts';
+import { PINO_LEVELS } from '../../core/record.ts';
 
-/** pino's numeric levels; the router accepts exactly these numbers too. */
-export const PINO_LEVELS: Readonly<Record<number, Level>> = {
-  10: 'trace',
-  20: 'debug',
-  30: 'info',
-  40: 'warn',
-  50: 'error',
-  60: 'fatal',
-};
+export { PINO_LEVELS };
 
 /** Other loggers' level names, lower-case, to the pino label they mean. */
 export const LEVEL_ALIASES: Readonly<Record<string, Level>> = {

@@ -18,12 +18,9 @@
  * The router's rule for logIds (router/gateway/lines.ts): a record the agent emits must
  * pass it, or the whole point of parsing at the edge is lost.
  */
-export const LOG_ID = /^[A-Za-z0-9_.-]{1,64}$/;
-export const LOG_ID_EXPECTED = 'a string of 1-64 letters, digits, "_", "." or "-"';
+export { isLogId, LOG_ID, LOG_ID_EXPECTED } from '../../core/record.ts';
 
-export function isLogId(v: unknown): v is string {
-  return typeof v === 'string' && LOG_ID.test(v);
-}
+import { isLogId, LOG_ID_EXPECTED } from '../../core/record.ts';
 
 /** A mapping rule: `{ match: { appName: 'nginx' }, logId: 'edge-nginx' }`. */
 export interface LogIdRule {

@@ -76,20 +76,4 @@ export function emit(out: ParseOutput, stats: ParseStats, r: AgentLine | Rejecti
   }
 }
 
-/** Longest value quoted back in a reason, so a 10 MB garbage line yields a short message (as the router does). */
-export const QUOTE_MAX = 40;
-
-/** A value as a reason quotes it: strings JSON-quoted and cut at QUOTE_MAX characters. */
-export function quote(v: unknown): string {
-  const s =
-    typeof v === 'string'
-      ? JSON.stringify(v)
-      : Array.isArray(v)
-        ? 'an array'
-        : v === null
-          ? 'null'
-          : typeof v === 'object'
-            ? 'an object'
-            : String(v);
-  return s.length > QUOTE_MAX ? `${s.slice(0, QUOTE_MAX)}…` : s;
-}
+export { QUOTE_MAX, quote } from '../../core/record.ts';

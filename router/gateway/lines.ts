@@ -8,6 +8,7 @@
  * reason, and the rest of the batch goes on (DESIGN.md invariant 5).
  */
 import { LEVELS, type Level } from '../../config/common.ts';
+import { LOG_ID, PINO_LEVELS, quote } from '../../core/record.ts';
 
 export interface ParsedLine {
   /** 1-based line number in the decoded body. */
@@ -24,35 +25,7 @@ export interface RejectedLine {
   reason: string;
 }
 
-/** Same shape the config accepts for logIds, so every record can be placed or fall back. */
-const LOG_ID = /^[A-Za-z0-9_.-]{1,64}$/;
-/** pino's numeric levels. */
-const PINO_LEVELS: Record<number, Level> = {
-  10: 'trace',
-  20: 'debug',
-  30: 'info',
-  40: 'warn',
-  50: 'error',
-  60: 'fatal',
-};
-/** Longest value quoted back in a rejection reason, so a 10 MB garbage line yields a short message. */
-const QUOTE_MAX = 40;
-
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function quote(v: unknown): string {
-  const s =
-    typeof v === 'string'
-      ? JSON.stringify(v)
-      : Array.isArray(v)
-        ? 'an array'
-        : v === null
-          ? 'null'
-          : typeof v === 'object'
-            ? 'an object'
-            : String(v);
-  return s.length > QUOTE_MAX ? `${s.slice(0, QUOTE_MAX)}…` : s;
-}
 
 function levelOf(v: unknown): Level | undefined {
   if (typeof v === 'string') {
