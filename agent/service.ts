@@ -12,8 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SpillwayConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
-import { criticalityOf, type Importance } from '../core/resilience/criticality.ts';
+import { type Criticality, criticalityOf } from '../core/resilience/criticality.ts';
 import { TokenBucket } from '../core/resilience/token-bucket.ts';
+import { levelClassOf } from '../router/placement.ts';
 import { FileTailInput } from './inputs/file-tail.ts';
 import { type SocketInput, startSocketInput } from './inputs/socket-inputs.ts';
 import { JsonLinesParser } from './parse/json-lines.ts';
@@ -69,12 +70,14 @@ export interface AgentOptions {
 export async function startAgent(config: SpillwayConfig, options: AgentOptions = {}): Promise<RunningAgent> {
   const log = options.logger ?? createLogger('agent');
   const a = config.agent;
-  const importance = new Map<string, Importance>(config.logIds.map((l) => [l.id, l.importance]));
-  const fallbackImportance = importance.get(config.router.fallbackLogId) ?? 'C';
-  const levelClass = (level: string) =>
-    level === 'fatal' || level === 'error' ? 'error' : level === 'warn' ? 'warn' : 'info';
-  const criticalityOfLine = (l: AgentLine) =>
-    criticalityOf(importance.get(l.logId) ?? fallbackImportance, levelClass(l.level));
+  // The same criticality the router gives the record: its logId's importance (the fallback
+  // logId's for unknown ones) and its level class from the config's channel policy.
+  const logIdCfg = new Map(config.logIds.map((l) => [l.id, l]));
+  const fallbackCfg = logIdCfg.get(config.router.fallbackLogId);
+  const criticalityOfLine = (l: AgentLine): Criticality => {
+    const cfg = logIdCfg.get(l.logId) ?? fallbackCfg;
+    return cfg ? criticalityOf(cfg.importance, levelClassOf(cfg, l.level, config)) : 'SHEDDABLE';
+  };
 
   const spool = await Spool.open({
     directory: a.spool.directory,
@@ -105,7 +108,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
 
   /** Ships parsed lines grouped by criticality; resolves when all are settled. */
   async function shipLines(lines: readonly AgentLine[], rejected?: Rejection[]): Promise<void> {
-    const byCriticality = new Map<string, { crit: ReturnType<typeof criticalityOfLine>; lines: Buffer[] }>();
+    const byCriticality = new Map<Criticality, { crit: Criticality; lines: Buffer[] }>();
     for (const l of lines) {
       // A runaway service cannot eat the host's share: its logId's quota applies here first.
       const bucket = buckets.get(l.logId);
