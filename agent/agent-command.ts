@@ -43,7 +43,7 @@ export async function agentCommand(args: string[]): Promise<number> {
     values.stdin
       ? { ...config, agent: { ...config.agent, inputs: [{ type: 'stdin', defaultLogId: values['log-id'] }] } }
       : config,
-    values.stdin ? { stdinLogId: values['log-id'] ?? '' } : {},
+    values.stdin ? { stdinLogId: values['log-id'] } : {},
   );
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());

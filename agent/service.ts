@@ -16,11 +16,11 @@ import { type Criticality, criticalityOf } from '../core/resilience/criticality.
 import { TokenBucket } from '../core/resilience/token-bucket.ts';
 import { levelClassOf } from '../router/placement.ts';
 import { FileTailInput } from './inputs/file-tail.ts';
-import { type SocketInput, startSocketInput } from './inputs/socket-inputs.ts';
+import { MAX_UNSETTLED_LINES, type SocketInput, startSocketInput } from './inputs/socket-inputs.ts';
 import { JsonLinesParser } from './parse/json-lines.ts';
 import type { AgentLine, Rejection } from './parse/output.ts';
 import { makeStamp } from './parse/record.ts';
-import { Shipper } from './shipper.ts';
+import { MAX_QUEUED_BYTES, Shipper } from './shipper.ts';
 import { Spool } from './spool/spool.ts';
 import { UplinkClient } from './uplink/uplink-client.ts';
 
@@ -105,14 +105,23 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
   );
   const quotaDropped = new Map<string, number>();
   const servers: http.Server[] = [];
+  let httpInFlight = 0;
+  let httpIdle: (() => void) | undefined;
 
   /** Ships parsed lines grouped by criticality; resolves when all are settled. */
-  async function shipLines(lines: readonly AgentLine[], rejected?: Rejection[]): Promise<void> {
+  async function shipLines(
+    lines: readonly AgentLine[],
+    rejected?: Rejection[],
+    options: { waitForQuota?: boolean } = {},
+  ): Promise<void> {
     const byCriticality = new Map<Criticality, { crit: Criticality; lines: Buffer[] }>();
     for (const l of lines) {
       // A runaway service cannot eat the host's share: its logId's quota applies here first.
       const bucket = buckets.get(l.logId);
-      if (bucket && !bucket.take(1).ok) {
+      // Inputs that can hold their backlog (files, stdin) wait for the tokens instead of dropping.
+      if (bucket && options.waitForQuota) {
+        for (let t = bucket.take(1); !t.ok; t = bucket.take(1)) await sleep(Math.min(t.retryAfterMs, 1_000));
+      } else if (bucket && !bucket.take(1).ok) {
         quotaDropped.set(l.logId, (quotaDropped.get(l.logId) ?? 0) + 1);
         rejected?.push({
           kind: 'quota',
@@ -160,7 +169,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
       // Next to the spool: both are the agent's durable state.
       checkpointFile: path.join(a.spool.directory, `file-input-${n}.checkpoint.json`),
       stamp,
-      onLines: (lines) => shipLines(lines),
+      onLines: (lines) => shipLines(lines, undefined, { waitForQuota: true }),
       onReject: (r, source) => log.debug({ input: 'file', source, kind: r.kind, reason: r.reason }, 'line rejected'),
       log,
     });
@@ -179,7 +188,8 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
         port: input.listen.port,
         stamp,
         defaultLogId: input.defaultLogId,
-        onLines: shipLines,
+        onLines: (lines) => shipLines(lines),
+        overBudget: () => shipper.queuedBytes > MAX_QUEUED_BYTES,
         onReject: (r) => log.debug({ input: kind, kind: r.kind, reason: r.reason }, 'line rejected'),
         log,
       }),
@@ -189,6 +199,10 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
   for (const input of a.inputs) {
     if (input.type !== 'http') continue;
     const server = http.createServer((req, res) => {
+      httpInFlight++;
+      res.on('close', () => {
+        if (--httpInFlight === 0) httpIdle?.();
+      });
       if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/v1/lines') {
         res
           .writeHead(404, { 'content-type': 'application/json' })
@@ -236,23 +250,47 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     log.info({ url: `http://${input.listen.host}:${(server.address() as AddressInfo).port}` }, 'http input listening');
   }
 
-  // stdin: a stream of NDJSON lines, shipped as they come (no client to acknowledge).
+  // stdin: a stream of NDJSON lines, shipped in chunks as they come; reading pauses while
+  // too many lines are unsettled, so a slow router backs up into the pipe, not into memory.
   const stdinInput = a.inputs.find((i) => i.type === 'stdin');
   const stdinLogId = options.stdinLogId ?? stdinInput?.defaultLogId;
   let stdinDone: Promise<void> | undefined;
   if (options.stdinLogId !== undefined || stdinInput) {
     stdinDone = new Promise<void>((resolve) => {
-      const pending: Promise<void>[] = [];
+      const pending = new Set<Promise<void>>();
+      let batch: AgentLine[] = [];
+      let unsettled = 0;
+      const flush = () => {
+        if (batch.length === 0) return;
+        const lines = batch;
+        batch = [];
+        unsettled += lines.length;
+        if (unsettled > MAX_UNSETTLED_LINES) process.stdin.pause();
+        const p: Promise<void> = shipLines(lines, undefined, { waitForQuota: true })
+          .catch((err) =>
+            log.error({ err: (err as Error).message, lines: lines.length }, 'stdin lines could not be stored'),
+          )
+          .finally(() => {
+            pending.delete(p);
+            unsettled -= lines.length;
+            if (unsettled <= MAX_UNSETTLED_LINES / 2) process.stdin.resume();
+          });
+        pending.add(p);
+      };
       const parser = new JsonLinesParser(
         { stamp, defaultLogId: stdinLogId },
         {
-          accept: (l) => pending.push(shipper.ship([l.bytes], criticalityOfLine(l))),
+          accept: (l) => batch.push(l),
           reject: (r) => log.warn({ kind: r.kind, reason: r.reason }, 'stdin line rejected'),
         },
       );
-      process.stdin.on('data', (c: Buffer) => parser.push(c));
+      process.stdin.on('data', (c: Buffer) => {
+        parser.push(c);
+        flush();
+      });
       process.stdin.on('end', () => {
         parser.end();
+        flush();
         void Promise.all(pending).then(() => resolve());
       });
     });
@@ -267,14 +305,28 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     quotaDropped,
     stdinDone,
     async close() {
-      await Promise.all([...sockets.map((s) => s.close()), ...files.map((f) => f.close())]);
+      // Stop taking new work, let requests already in flight get their answers (their lines
+      // settle in the spool at the latest), then spool what is still batched.
       for (const s of servers) {
         s.close();
         s.closeIdleConnections();
+      }
+      await Promise.all([...sockets.map((s) => s.close()), ...files.map((f) => f.close())]);
+      if (httpInFlight > 0) {
+        await Promise.race([
+          new Promise<void>((r) => {
+            httpIdle = r;
+          }),
+          new Promise((r) => setTimeout(r, HTTP_INPUT_REQUEST_TIMEOUT_MS).unref()),
+        ]);
       }
       await shipper.close();
       await spool.close();
       log.info({ ...shipper.stats }, 'agent stopped');
     },
   };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,18 +1,23 @@
 /**
- * The agent's shipping path: lines from every input -> one batcher (count, bytes, linger)
- * -> compressed batch -> router, with a couple of quick retries (full jitter, Retry-After
- * honoured). A batch the router cannot take in time goes to the disk spool; while the spool
- * holds anything, new batches queue behind it so the router sees them in order, and a
- * replay loop drains it with exponential backoff once the router answers again.
+ * The agent's shipping path: lines from every input -> a batcher per criticality (count,
+ * bytes, linger) -> compressed batch -> router, with a couple of quick retries (full
+ * jitter, Retry-After honoured up to a cap). A batch the router cannot take in time goes
+ * to the disk spool; while the spool holds anything, new batches queue behind it so the
+ * router sees them in order, and a replay loop drains it with backoff once the router
+ * answers again.
  *
- * `ship()` resolves when its lines are settled: acknowledged by the router (acks=all
- * behind it) or written to the spool under its fsync policy. Inputs acknowledge their
- * clients only then, so a kill -9 of the agent loses nothing it acknowledged.
+ * `ship()` resolves when every one of its lines is settled — acknowledged by the router
+ * (acks=all behind it) or written to the spool under its fsync policy — and rejects when
+ * any line could be neither (the router refused it for good, the spool refused it, an I/O
+ * error). Inputs acknowledge their clients only on resolve, so a kill -9 of the agent loses
+ * nothing it acknowledged, and nothing is acknowledged that was not stored.
  */
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { Batcher, type BatchLimits } from '../core/batcher.ts';
 import type { Logger } from '../core/logger.ts';
 import { backoffDelayMs } from '../core/resilience/backoff.ts';
-import { batchCriticality, type Criticality } from '../core/resilience/criticality.ts';
+import type { Criticality } from '../core/resilience/criticality.ts';
 import type { Spool } from './spool/spool.ts';
 import type { SendOutcome, UplinkClient, UplinkCompression } from './uplink/uplink-client.ts';
 
@@ -21,18 +26,23 @@ export const SEND_ATTEMPTS = 3;
 export const SEND_BACKOFF = { baseMs: 100, capMs: 2_000 };
 /** Replay backoff while the router stays down: 0.5 s doubling to 5 s, full jitter; a router back up waits at most 5 s for its backlog (the client-side throttle keeps the probes cheap). */
 export const REPLAY_BACKOFF = { baseMs: 500, capMs: 5_000 };
+/** Lines waiting to be sent past this many bytes go straight to the spool: memory stays bounded while the router is slow. */
+export const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+
+const gunzip = promisify(zlib.gunzip);
+const zstdDecompress = promisify(zlib.zstdDecompress);
 
 interface Pending {
   line: Buffer;
   criticality: Criticality;
-  settle: () => void;
+  settle: (error?: Error) => void;
 }
 
 export interface ShipperStats {
   shipped: number;
   spooled: number;
   replayed: number;
-  /** Lines the router refused for good (auth, bad batch) or the spool refused when full. */
+  /** Lines neither the router nor the spool took; their ship() rejected, so no client got an OK for them. */
   dropped: number;
   rejectedByRouter: number;
 }
@@ -51,12 +61,17 @@ export class Shipper {
   readonly stats: ShipperStats = { shipped: 0, spooled: 0, replayed: 0, dropped: 0, rejectedByRouter: 0 };
   /** Batches go out one at a time, in order, so the spool order is the send order. */
   #chain: Promise<void> = Promise.resolve();
+  #queuedBytes = 0;
   #replaying = false;
+  #closing = false;
   #closed = false;
   #replayTimer: NodeJS.Timeout | undefined;
+  #replayDone: Promise<void> = Promise.resolve();
 
   constructor(options: ShipperOptions) {
     this.#o = options;
+    // One batch per criticality: a batch's criticality is its highest record's, so mixing
+    // would let INFO ride as CRITICAL and leave spool eviction and router shedding no victim.
     this.#batcher = new Batcher<Pending>(
       options.batch,
       (p) => p.line.length + 1,
@@ -66,57 +81,81 @@ export class Shipper {
     );
   }
 
+  /** Bytes of lines accepted but not yet sent or spooled. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
   /** Starts draining what an earlier run left in the spool. */
   start(): void {
     if (this.#o.spool.stats().entries > 0) this.#scheduleReplay(0);
   }
 
-  /** Queues lines; resolves once they are with the router or in the spool. */
+  /** Queues lines; resolves once all are with the router or in the spool, rejects if any could not be stored. */
   ship(lines: readonly Buffer[], criticality: Criticality): Promise<void> {
     if (lines.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
+    if (this.#closed) return Promise.reject(new Error('agent is shutting down'));
+    return new Promise<void>((resolve, reject) => {
       let left = lines.length;
-      const settle = () => {
-        if (--left === 0) resolve();
+      let failure: Error | undefined;
+      const settle = (error?: Error) => {
+        failure ??= error;
+        if (--left === 0) {
+          if (failure) reject(failure);
+          else resolve();
+        }
       };
-      for (const line of lines) this.#batcher.add('uplink', { line, criticality, settle });
+      for (const line of lines) {
+        this.#queuedBytes += line.length + 1;
+        this.#batcher.add(criticality, { line, criticality, settle });
+      }
     });
   }
 
   async #ship(items: Pending[]): Promise<void> {
     const lines = items.map((i) => i.line);
-    const criticality = batchCriticality(items.map((i) => i.criticality));
+    const criticality = items[0]!.criticality;
+    const bytes = lines.reduce((s, l) => s + l.length + 1, 0);
+    let error: Error | undefined;
     try {
-      // Behind a non-empty spool, go to the spool: the router gets batches in order.
-      if (this.#o.spool.stats().entries === 0 && !this.#replaying) {
-        const left = await this.#sendWithRetries(lines, criticality);
-        if (left.length === 0) return;
-        await this.#toSpool(left, criticality);
-        return;
-      }
-      await this.#toSpool(lines, criticality);
+      // Behind a non-empty spool, while the queue is over budget, or when closing: to the
+      // spool (in chain order, so the router still gets batches in order).
+      const direct =
+        this.#o.spool.stats().entries === 0 &&
+        !this.#replaying &&
+        !this.#closing &&
+        this.#queuedBytes <= MAX_QUEUED_BYTES;
+      const left = direct ? await this.#sendWithRetries(lines, criticality) : lines;
+      if (left === undefined) error = new Error('the router refused the batch for good');
+      else if (left.length > 0) await this.#toSpool(left, criticality);
     } catch (err) {
-      this.#o.log.error({ err: (err as Error).message }, 'shipping a batch failed');
+      error = err as Error;
+      this.stats.dropped += lines.length;
+      this.#o.log.error({ err: error.message, lines: lines.length }, 'shipping a batch failed');
     } finally {
-      for (const i of items) i.settle();
+      this.#queuedBytes -= bytes;
+      for (const i of items) i.settle(error);
     }
   }
 
-  /** Sends with quick retries; returns the lines still not taken (to spool). */
-  async #sendWithRetries(lines: Buffer[], criticality: Criticality): Promise<Buffer[]> {
+  /** Sends with quick retries; returns the lines still not taken (to spool), undefined when refused for good. */
+  async #sendWithRetries(lines: Buffer[], criticality: Criticality): Promise<Buffer[] | undefined> {
     let todo = lines;
     for (let attempt = 0; attempt < SEND_ATTEMPTS && todo.length > 0; attempt++) {
       const out = await this.#o.uplink.send(await this.#o.uplink.encode(todo), criticality);
       const next = this.#account(out, todo);
-      if (next === undefined) return []; // settled (or dropped for good)
+      if (next === 'refused') return undefined;
+      if (next === undefined) return [];
       todo = next.lines;
+      // A long Retry-After is the spool's job, not a stall of every batch behind this one.
+      if (next.waitMs > SEND_BACKOFF.capMs) break;
       if (attempt + 1 < SEND_ATTEMPTS) await sleep(Math.max(next.waitMs, backoffDelayMs(attempt, SEND_BACKOFF)));
     }
     return todo;
   }
 
-  /** Books an answer; undefined when nothing is left to send, else what to resend and when. */
-  #account(out: SendOutcome, lines: Buffer[]): { lines: Buffer[]; waitMs: number } | undefined {
+  /** Books an answer: undefined when settled, 'refused' when refused for good, else what to resend and when. */
+  #account(out: SendOutcome, lines: Buffer[]): { lines: Buffer[]; waitMs: number } | 'refused' | undefined {
     switch (out.kind) {
       case 'ok':
         this.stats.shipped += out.accepted;
@@ -125,35 +164,57 @@ export class Shipper {
       case 'partial':
         this.stats.shipped += out.accepted;
         this.stats.rejectedByRouter += out.rejected.length;
-        return { lines: out.retryLines.map((n) => lines[n - 1]!), waitMs: out.retryAfterMs };
+        return { lines: out.retryLines.map((n) => lines[n - 1]!).filter(Boolean), waitMs: out.retryAfterMs };
       case 'retryable':
         return { lines, waitMs: out.retryAfterMs ?? 0 };
       case 'failed':
         this.stats.dropped += lines.length;
-        this.#o.log.error({ reason: out.reason, lines: lines.length }, 'router refused a batch for good; dropped');
-        return undefined;
+        this.#o.log.error({ reason: out.reason, lines: lines.length }, 'router refused a batch for good');
+        return 'refused';
     }
   }
 
   async #toSpool(lines: Buffer[], criticality: Criticality): Promise<void> {
     const body = await this.#o.uplink.encode(lines);
     const r = await this.#o.spool.append(body, criticality, { encoding: this.#o.compression });
-    if (r.ok) {
-      this.stats.spooled += lines.length;
-      this.#scheduleReplay(REPLAY_BACKOFF.baseMs);
-    } else {
-      this.stats.dropped += lines.length;
+    if (!r.ok) {
+      // Counted as dropped by #ship's catch, which also fails the lines' ship() promises.
       this.#o.log.warn({ reason: r.reason, criticality, lines: lines.length }, 'spool refused a batch');
+      throw new Error(`the spool refused the batch (${r.reason})`);
     }
+    for (const e of r.evicted)
+      this.#o.log.warn(
+        { id: e.id, criticality: e.criticality, bytes: e.bytes },
+        'spool full: evicted a lower-criticality batch',
+      );
+    this.stats.spooled += lines.length;
+    this.#scheduleReplay(REPLAY_BACKOFF.baseMs);
   }
 
   #scheduleReplay(ms: number, attempt = 0): void {
     if (this.#closed || this.#replaying || this.#replayTimer) return;
     this.#replayTimer = setTimeout(() => {
       this.#replayTimer = undefined;
-      void this.#replay(attempt);
+      this.#replayDone = this.#replay(attempt).catch((err) => {
+        // A spool I/O error (disk full, no descriptors) must not kill the agent: try later.
+        this.#o.log.error({ err: (err as Error).message }, 'spool replay failed; retrying');
+        this.#scheduleReplay(backoffDelayMs(attempt, REPLAY_BACKOFF) + REPLAY_BACKOFF.baseMs, attempt + 1);
+      });
     }, ms);
     this.#replayTimer.unref();
+  }
+
+  /** The lines of a spooled entry (to resend the ones a partial answer left). */
+  async #linesOf(batch: Buffer, encoding: UplinkCompression): Promise<Buffer[]> {
+    const raw = encoding === 'zstd' ? await zstdDecompress(batch) : encoding === 'gzip' ? await gunzip(batch) : batch;
+    const out: Buffer[] = [];
+    let start = 0;
+    for (let i = raw.indexOf(10); i !== -1; i = raw.indexOf(10, start)) {
+      if (i > start) out.push(raw.subarray(start, i));
+      start = i + 1;
+    }
+    if (start < raw.length) out.push(raw.subarray(start));
+    return out;
   }
 
   /** Drains the spool in order; on failure waits with backoff and tries again. */
@@ -165,36 +226,55 @@ export class Shipper {
         if (this.#closed) return;
         const entry = await this.#o.spool.peek();
         if (!entry) return;
-        const out = await this.#o.uplink.send(entry.batch, entry.criticality);
-        if (out.kind === 'ok' || out.kind === 'failed') {
-          if (out.kind === 'ok') {
-            this.stats.replayed += out.accepted;
-            this.stats.rejectedByRouter += out.rejected.length;
-          } else {
-            this.#o.log.error({ reason: out.reason }, 'router refused a spooled batch for good; dropped');
-          }
-          await this.#o.spool.ack(entry.id);
-          attempt = 0;
-          continue;
+        const out = await this.#o.uplink.send(entry.batch, entry.criticality, undefined, entry.encoding);
+        if (out.kind === 'retryable') {
+          this.#replaying = false;
+          this.#scheduleReplay(Math.max(out.retryAfterMs ?? 0, backoffDelayMs(attempt, REPLAY_BACKOFF)), attempt + 1);
+          return;
         }
-        // partial or retryable: the whole entry is resent later (the router dedups nothing,
-        // so the partial's accepted lines come twice: at-least-once, counted as replayed).
-        const wait = out.kind === 'partial' ? out.retryAfterMs : (out.retryAfterMs ?? 0);
-        this.#replaying = false;
-        this.#scheduleReplay(Math.max(wait, backoffDelayMs(attempt, REPLAY_BACKOFF)), attempt + 1);
-        return;
+        if (out.kind === 'failed') {
+          // 400 / 413: the router will never take this entry. Counted, not silently gone.
+          const n = (await this.#linesOf(entry.batch, entry.encoding)).length;
+          this.stats.dropped += n;
+          this.#o.log.error(
+            { reason: out.reason, id: entry.id, lines: n },
+            'router refused a spooled batch for good; dropped',
+          );
+        } else {
+          this.stats.replayed += out.accepted;
+          this.stats.rejectedByRouter += out.rejected.length;
+          if (out.kind === 'partial' && out.retryLines.length > 0) {
+            // Only the lines still to send go back, as a new entry: no duplicates of the rest,
+            // and the head of the spool moves on instead of blocking fresh traffic.
+            const lines = await this.#linesOf(entry.batch, entry.encoding);
+            const again = out.retryLines.map((n) => lines[n - 1]!).filter(Boolean);
+            const body = await this.#o.uplink.encode(again);
+            const r = await this.#o.spool.append(body, entry.criticality, { encoding: this.#o.compression });
+            if (!r.ok) {
+              this.stats.dropped += again.length;
+              this.#o.log.warn(
+                { reason: r.reason, lines: again.length },
+                'spool refused the lines a partial answer left; dropped',
+              );
+            }
+          }
+        }
+        await this.#o.spool.ack(entry.id);
+        attempt = 0;
       }
     } finally {
       this.#replaying = false;
     }
   }
 
-  /** Flushes what is batched (to the router or the spool) and stops replaying. */
+  /** Spools what is batched or queued (no more network round trips), stops replaying. */
   async close(): Promise<void> {
+    this.#closing = true;
     this.#batcher.flushAll();
     await this.#chain;
     this.#closed = true;
     clearTimeout(this.#replayTimer);
+    await this.#replayDone.catch(() => {});
   }
 }
 

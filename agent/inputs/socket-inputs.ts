@@ -29,6 +29,8 @@ export interface SocketInputStats {
   idleClosed: number;
   records: number;
   rejected: number;
+  /** Lines neither the router nor the spool took (UDP has no client to tell), or dropped because the agent's queue was over budget. */
+  dropped: number;
 }
 
 export interface SocketInputOptions {
@@ -41,6 +43,8 @@ export interface SocketInputOptions {
   onLines: (lines: AgentLine[]) => Promise<void>;
   onReject: (r: Rejection) => void;
   log: Logger;
+  /** True while the agent's send queue is over budget (UDP drops then instead of queueing). */
+  overBudget?: () => boolean;
   /** @default MAX_CONNECTIONS */
   maxConnections?: number;
   /** @default IDLE_TIMEOUT_MS */
@@ -59,7 +63,14 @@ interface Parser {
 }
 
 export async function startSocketInput(o: SocketInputOptions): Promise<SocketInput> {
-  const stats: SocketInputStats = { connections: 0, refusedConnections: 0, idleClosed: 0, records: 0, rejected: 0 };
+  const stats: SocketInputStats = {
+    connections: 0,
+    refusedConnections: 0,
+    idleClosed: 0,
+    records: 0,
+    rejected: 0,
+    dropped: 0,
+  };
   const parserOptions = { stamp: o.stamp, defaultLogId: o.defaultLogId };
 
   if (o.kind === 'syslog-udp') {
@@ -67,7 +78,14 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
     const out: ParseOutput = {
       accept: (l) => {
         stats.records++;
-        void o.onLines([l]);
+        // UDP has no backpressure: past the agent's queue budget a datagram is dropped, counted.
+        if (o.overBudget?.()) {
+          stats.dropped++;
+          return;
+        }
+        o.onLines([l]).catch(() => {
+          stats.dropped++;
+        });
       },
       reject: (r) => {
         stats.rejected++;
@@ -104,10 +122,15 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
       batch = [];
       unsettled += lines.length;
       if (unsettled > MAX_UNSETTLED_LINES) socket.pause();
-      void o.onLines(lines).finally(() => {
-        unsettled -= lines.length;
-        if (unsettled <= MAX_UNSETTLED_LINES / 2 && socket.isPaused()) socket.resume();
-      });
+      o.onLines(lines)
+        .catch(() => {
+          // Not stored: TCP has no per-line acknowledgement, so it is counted and logged upstream.
+          stats.dropped += lines.length;
+        })
+        .finally(() => {
+          unsettled -= lines.length;
+          if (unsettled <= MAX_UNSETTLED_LINES / 2 && socket.isPaused()) socket.resume();
+        });
     };
     const out: ParseOutput = {
       accept: (l) => {

@@ -23,7 +23,7 @@ export interface SpillwayPinoOptions {
   batchLines?: number;
   /** Send at least this often. @default 200 */
   flushMs?: number;
-  /** Per-request timeout. @default 2000 */
+  /** Per-request timeout. @default 40000 */
   timeoutMs?: number;
 }
 
@@ -31,7 +31,14 @@ export interface SpillwayPinoOptions {
 export const DEFAULT_MAX_BUFFERED_LINES = 10_000;
 export const DEFAULT_BATCH_LINES = 500;
 export const DEFAULT_FLUSH_MS = 200;
-export const DEFAULT_TIMEOUT_MS = 2_000;
+/**
+ * 40 s: above the longest the agent may hold an answer (3 tries of its 10 s uplink timeout
+ * plus backoff, then the spool); a shorter timeout would resend batches the agent is still
+ * storing and duplicate them.
+ */
+export const DEFAULT_TIMEOUT_MS = 40_000;
+/** How long the transport may hold the service's exit to ship what it buffered. */
+const CLOSE_GRACE_MS = 5_000;
 /** Shed counts are reported on stderr at most this often. */
 const REPORT_EVERY_MS = 10_000;
 
@@ -119,7 +126,9 @@ export default async function spillwayTransport(options: SpillwayPinoOptions = {
   const buffer = new LevelBuffer(options.maxBufferedLines ?? DEFAULT_MAX_BUFFERED_LINES);
   const batchLines = options.batchLines ?? DEFAULT_BATCH_LINES;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  let sending = false;
+  let sending: Promise<boolean> | undefined;
+  /** Lines the agent refused for good (4xx): counted and reported like shed lines. */
+  let refused = 0;
   let lastReport = 0;
   let reportedShed = 0;
 
@@ -132,32 +141,41 @@ export default async function spillwayTransport(options: SpillwayPinoOptions = {
     process.stderr.write(`spillway/pino: agent at ${url} unreachable; shed ${total} lines so far (${byLevel})\n`);
   };
 
-  async function flush(): Promise<boolean> {
-    if (sending) return false;
-    sending = true;
-    try {
-      while (buffer.size > 0) {
-        const lines = buffer.take(batchLines);
-        try {
-          const res = await fetch(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-ndjson' },
-            body: `${lines.join('\n')}\n`,
-            signal: AbortSignal.timeout(timeoutMs),
-          });
-          await res.arrayBuffer();
-          // 4xx: the agent judged the lines (and counted rejects); resending would not help.
-          if (res.status >= 500 || res.status === 429) throw new Error(`agent answered ${res.status}`);
-        } catch {
-          buffer.unshift(lines);
-          report();
-          return false;
+  /** One flush at a time; a caller arriving during one gets its result. */
+  function flush(): Promise<boolean> {
+    sending ??= doFlush().finally(() => {
+      sending = undefined;
+    });
+    return sending;
+  }
+
+  async function doFlush(): Promise<boolean> {
+    while (buffer.size > 0) {
+      const lines = buffer.take(batchLines);
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-ndjson' },
+          body: `${lines.join('\n')}\n`,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        await res.arrayBuffer();
+        if (res.status >= 500 || res.status === 429) throw new Error(`agent answered ${res.status}`);
+        // Other 4xx: the agent refused the request itself (wrong URL, body too large):
+        // resending would not help; counted and reported, never silent.
+        if (res.status >= 400) {
+          refused += lines.length;
+          process.stderr.write(
+            `spillway/pino: agent at ${url} answered ${res.status}; ${refused} lines refused so far\n`,
+          );
         }
+      } catch {
+        buffer.unshift(lines);
+        report();
+        return false;
       }
-      return true;
-    } finally {
-      sending = false;
     }
+    return true;
   }
 
   const timer = setInterval(() => void flush(), options.flushMs ?? DEFAULT_FLUSH_MS);
@@ -175,9 +193,8 @@ export default async function spillwayTransport(options: SpillwayPinoOptions = {
       parse: 'lines',
       async close() {
         clearInterval(timer);
-        // Last chance on shutdown, bounded: one try per batch, then report what is left.
-        const deadline = Date.now() + timeoutMs;
-        while (buffer.size > 0 && Date.now() < deadline) if (!(await flush())) break;
+        // Last chance on shutdown, bounded so the service's exit is not held: then report what is left.
+        await Promise.race([flush(), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref())]);
         for (const l of buffer.take(buffer.size))
           buffer.shed.set(levelOfLine(l), (buffer.shed.get(levelOfLine(l)) ?? 0) + 1);
         report(true);

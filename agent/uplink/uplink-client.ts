@@ -81,7 +81,16 @@ export class UplinkClient {
   }
 
   /** Sends one encoded batch; `remainingMs` is what the caller can still wait. */
-  async send(body: Buffer, criticality: Criticality, remainingMs = this.#o.requestTimeoutMs): Promise<SendOutcome> {
+  /**
+   * Sends one encoded batch. `encoding` is how `body` was compressed (a spooled batch keeps
+   * the encoding it was written with, even if the config changed since). @default the configured compression
+   */
+  async send(
+    body: Buffer,
+    criticality: Criticality,
+    remainingMs = this.#o.requestTimeoutMs,
+    encoding: UplinkCompression = this.#o.compression,
+  ): Promise<SendOutcome> {
     const p = this.#throttle.rejectProbability();
     if (!this.#throttle.shouldAttempt(this.#o.random)) {
       return { kind: 'retryable', reason: `throttled locally: the router refused recently (p=${p.toFixed(2)})` };
@@ -93,7 +102,7 @@ export class UplinkClient {
         method: 'POST',
         headers: {
           'content-type': 'application/x-ndjson',
-          ...(this.#o.compression === 'none' ? {} : { 'content-encoding': this.#o.compression }),
+          ...(encoding === 'none' ? {} : { 'content-encoding': encoding }),
           ...(this.#o.token ? { authorization: `Bearer ${this.#o.token}` } : {}),
           [DEADLINE_HEADER]: String(Math.max(0, budget - 50)),
           [CRITICALITY_HEADER]: criticality,
@@ -127,7 +136,10 @@ export class UplinkClient {
     }
     if (res.status === 200) return { kind: 'ok', accepted: body2.accepted ?? 0, rejected: body2.rejected ?? [] };
     if (res.status === 207) {
-      const retry = body2.retry ?? [];
+      // A 207 without its line list cannot say what to resend: treat it as nothing written.
+      if (!Array.isArray(body2.retry))
+        return { kind: 'retryable', reason: 'router answered 207 without a retry list', retryAfterMs: wait };
+      const retry = body2.retry;
       return {
         kind: 'partial',
         accepted: body2.accepted ?? 0,
@@ -137,10 +149,11 @@ export class UplinkClient {
       };
     }
     const reason = `router answered ${res.status}${body2.error ? `: ${body2.error}` : ''}`;
-    if (res.status === 429 || res.status === 503 || res.status === 504 || res.status >= 500) {
-      return { kind: 'retryable', reason, retryAfterMs: wait };
-    }
-    return { kind: 'failed', reason };
+    // Only a batch the router judged unacceptable in itself is refused for good. Everything
+    // else (auth after a token rotation, a proxy's 404, 408, 415, 5xx) can be fixed on the
+    // other side, so the batch waits in the spool rather than being dropped.
+    if (res.status === 400 || res.status === 413) return { kind: 'failed', reason };
+    return { kind: 'retryable', reason, retryAfterMs: wait };
   }
 }
 

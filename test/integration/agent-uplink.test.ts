@@ -50,7 +50,7 @@ describe('agent uplink client', () => {
     },
   );
 
-  it('a wrong token is failed (resending cannot help)', async () => {
+  it('a wrong token is retryable (a token rotation is fixed on the other side; the batch waits in the spool)', async () => {
     const c = new UplinkClient({
       url: router.url,
       token: 'wrong-token-0123456789',
@@ -58,7 +58,14 @@ describe('agent uplink client', () => {
       requestTimeoutMs: 5_000,
     });
     const out = await c.send(await c.encode([line({ logId: `up-${run}`, level: 'info' })]), 'SHEDDABLE');
-    expect(out).toEqual({ kind: 'failed', reason: 'router answered 401: missing or unknown bearer token' });
+    expect(out).toEqual({ kind: 'retryable', reason: 'router answered 401: missing or unknown bearer token' });
+  });
+
+  it('a body the router refuses in itself (413) is failed', async () => {
+    const c = new UplinkClient({ url: router.url, token: TOKEN, compression: 'none', requestTimeoutMs: 5_000 });
+    const out = await c.send(Buffer.alloc(9 * 1024 * 1024, 0x20), 'SHEDDABLE');
+    expect(out.kind).toBe('failed');
+    expect((out as { reason: string }).reason).toMatch(/^router answered 413/);
   });
 
   it('an unreachable router is retryable, and the throttle then refuses locally', async () => {
