@@ -6,17 +6,19 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { SpillwayError } from '../core/errors.ts';
+import { type MetricsServer, startMetricsServer } from '../core/metrics-server.ts';
 import { Telemetry } from '../core/telemetry.ts';
 import { replayDeadLetters } from './runtime/dlq-replay.ts';
 import { type RunningSink, startSink } from './runtime/sink-service.ts';
 
-export const SINK_HELP = `spillway sink --config FILE [--name SINK]
+export const SINK_HELP = `spillway sink --config FILE [--name SINK] [--metrics-port N]
 
 Runs the named sink (default: every sink in the config): its consumer group
 spw.sink.<name> on every cluster carrying its logIds, and its gutter drainer
 spw.gutter.<name>. SIGTERM or SIGINT stops fetching, finishes or spills what is in flight,
 commits and exits. In production run one process per sink (--name): sinks in one process
-share its CPU, so a sink busy spilling can slow the others.`;
+share its CPU, so a sink busy spilling can slow the others. --metrics-port serves
+/metrics, /healthz and /readyz on 127.0.0.1.`;
 
 export const DLQ_HELP = `spillway dlq replay --config FILE --sink NAME
 
@@ -44,8 +46,8 @@ function parse(
 export async function sinkCommand(args: string[]): Promise<number> {
   const { values } = parse(
     args,
-    { config: { type: 'string' }, name: { type: 'string' } },
-    'spillway sink --config FILE [--name SINK]',
+    { config: { type: 'string' }, name: { type: 'string' }, 'metrics-port': { type: 'string' } },
+    'spillway sink --config FILE [--name SINK] [--metrics-port N]',
   );
   if (values.help) {
     console.log(SINK_HELP);
@@ -66,12 +68,35 @@ export async function sinkCommand(args: string[]): Promise<number> {
   const running: RunningSink[] = [];
   // In parallel: one sink's slow start (a hanging destination's health check) must not delay the others.
   running.push(...(await Promise.all(names.map((name) => startSink(config, name, { telemetry })))));
+  let metrics: MetricsServer | undefined;
+  if (typeof values['metrics-port'] === 'string') {
+    const port = Number(values['metrics-port']);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new SpillwayError(
+        'SPW_ERR_CLI_USAGE',
+        `--metrics-port: expected an integer 0..65535, found "${values['metrics-port']}"`,
+      );
+    }
+    metrics = await startMetricsServer(telemetry, {
+      port,
+      ready: () => ({
+        ready: true,
+        detail: {
+          sinks: Object.fromEntries(
+            running.map((s) => [s.name, s.main.breaker === 'closed' ? 'ok' : 'destination down']),
+          ),
+        },
+      }),
+    });
+    console.log(`metrics on ${metrics.url}/metrics`);
+  }
   console.log(`sinks running: ${names.join(', ')}`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
   await Promise.all(running.map((s) => s.close()));
+  await metrics?.close();
   return 0;
 }
 
