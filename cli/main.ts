@@ -48,6 +48,14 @@ const COMMANDS: Record<string, Command> = {
     summary: "move a sink's dead letters back for delivery (dlq replay --config FILE --sink NAME)",
     run: async (args) => (await import('../sinks/sink-command.ts')).dlqCommand(args),
   },
+  monitor: {
+    summary: 'sample lag of every sink and serve /api/state, /api/history, /metrics (monitor --config FILE)',
+    run: async (args) => (await import('../monitor/monitor-command.ts')).monitorCommand(args),
+  },
+  lag: {
+    summary: 'print lag (records, seconds) and state per sink and logId (lag --config FILE [--json])',
+    run: async (args) => (await import('../monitor/monitor-command.ts')).lagCommand(args),
+  },
   topics: {
     summary: "create the placement plan's topics on every cluster (topics ensure --config FILE)",
     run: async (args) => (await import('../router/topics-command.ts')).topicsCommand(args),

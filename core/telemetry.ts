@@ -103,6 +103,56 @@ export const METRICS = {
     help: "1 for the sink's current state (healthy, throttled, open = destination down and probing), 0 for the others.",
     labels: ['component', 'sink', 'state'],
   },
+  spillway_consumer_lag_records: {
+    type: 'gauge',
+    help: "Records the sink's consumer group (spw.sink.<sink>) has not committed yet, over all its topics and clusters (monitor).",
+    labels: ['component', 'sink'],
+  },
+  spillway_consumer_lag_seconds: {
+    type: 'gauge',
+    help: "Lag of the sink's slowest topic in seconds at the current consumption rate; +Inf when it makes no progress with lag > 0 (monitor).",
+    labels: ['component', 'sink'],
+  },
+  spillway_consumer_throughput_records_per_second: {
+    type: 'gauge',
+    help: "Records per second the sink's consumer group committed between the last two samples (monitor).",
+    labels: ['component', 'sink'],
+  },
+  spillway_gutter_lag_records: {
+    type: 'gauge',
+    help: "Records in the sink's gutter topic its drainer (spw.gutter.<sink>) has not committed yet (monitor).",
+    labels: ['component', 'sink'],
+  },
+  spillway_dead_letter_records: {
+    type: 'gauge',
+    help: "Records in the sink's dead-letter topic (end - start offsets) (monitor).",
+    labels: ['component', 'sink'],
+  },
+  spillway_logid_lag_records: {
+    type: 'gauge',
+    help: "The sink's lag on a configured logId's topics; a hashed topic's lag is attributed to every logId on it (monitor).",
+    labels: ['component', 'sink', 'logid'],
+  },
+  spillway_logid_lag_seconds: {
+    type: 'gauge',
+    help: "The sink's lag on a configured logId's topics in seconds; +Inf when it makes no progress with lag > 0 (monitor).",
+    labels: ['component', 'sink', 'logid'],
+  },
+  spillway_lag_threshold_breached: {
+    type: 'gauge',
+    help: "1 while the sink's lag on the logId exceeds the logId's lagThresholdSec (default 60 s), else 0 (monitor).",
+    labels: ['component', 'sink', 'logid'],
+  },
+  spillway_lag_state: {
+    type: 'gauge',
+    help: "1 for the sink's lag state (healthy, lagging, stalled, gutter-draining, unknown), 0 for the others (monitor).",
+    labels: ['component', 'sink', 'state'],
+  },
+  spillway_monitor_cluster_up: {
+    type: 'gauge',
+    help: "1 when the monitor's last sample read the cluster's offsets, 0 when it failed.",
+    labels: ['component', 'cluster'],
+  },
   spillway_quota_redis_up: {
     type: 'gauge',
     help: '1 while the global quota lease is refreshed through Redis, 0 while running on the last lease or a local share.',

@@ -1,0 +1,43 @@
+/**
+ * Publishes a LagReport as the monitor's Prometheus gauges (names and labels fixed in
+ * core/telemetry.ts). Labels: sink names and configured logIds only, so cardinality is
+ * bounded by the config. A sink whose clusters could not be read keeps its last lag values
+ * (a scrape gap would read as "no lag"); its state gauge says 'unknown'.
+ */
+import type { Telemetry } from '../core/telemetry.ts';
+import type { LagReport, SinkState } from './lag.ts';
+
+export const SINK_STATES: readonly SinkState[] = ['healthy', 'lagging', 'stalled', 'gutter-draining', 'unknown'];
+
+/** Lag seconds for a gauge: null with lag > 0 and a known rate is "infinitely behind". */
+function seconds(lagSeconds: number | null, stalled: boolean): number | undefined {
+  if (lagSeconds !== null) return lagSeconds;
+  return stalled ? Number.POSITIVE_INFINITY : undefined;
+}
+
+export function publishLag(telemetry: Telemetry, report: LagReport): void {
+  for (const [cluster, status] of Object.entries(report.clusters)) {
+    telemetry.set('spillway_monitor_cluster_up', status === 'ok' ? 1 : 0, { cluster });
+  }
+  for (const s of report.sinks) {
+    for (const state of SINK_STATES)
+      telemetry.set('spillway_lag_state', state === s.state ? 1 : 0, { sink: s.sink, state });
+    if (s.errors.length > 0) continue;
+    const sink = s.sink;
+    telemetry.set('spillway_consumer_lag_records', s.lagRecords, { sink });
+    const sec = seconds(s.lagSeconds, s.state === 'stalled' || s.breached.length > 0);
+    if (sec !== undefined) telemetry.set('spillway_consumer_lag_seconds', sec, { sink });
+    if (s.throughputPerSec !== null)
+      telemetry.set('spillway_consumer_throughput_records_per_second', s.throughputPerSec, { sink });
+    telemetry.set('spillway_gutter_lag_records', s.drainerLag, { sink });
+    telemetry.set('spillway_dead_letter_records', s.deadLetters, { sink });
+  }
+  for (const l of report.logIds) {
+    if (l.state === 'unknown' && report.clusters[l.cluster] !== 'ok') continue;
+    const labels = { sink: l.sink, logid: l.logId };
+    telemetry.set('spillway_logid_lag_records', l.lagRecords, labels);
+    const sec = seconds(l.lagSeconds, l.state === 'stalled');
+    if (sec !== undefined) telemetry.set('spillway_logid_lag_seconds', sec, labels);
+    telemetry.set('spillway_lag_threshold_breached', l.breached ? 1 : 0, labels);
+  }
+}

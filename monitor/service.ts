@@ -1,0 +1,127 @@
+/**
+ * The monitor process: runs the lag sampler and serves, on monitor.listen (127.0.0.1 by
+ * default), a read-only JSON API and the Prometheus metrics:
+ *
+ * - GET /api/state — the latest LagReport (monitor/lag.ts); 503 until the first sample.
+ * - GET /api/history?seconds=N — history points of the last N seconds (default and cap:
+ *   monitor.historyMs), oldest first: `{ intervalMs, historyMs, points: HistoryPoint[] }`.
+ * - GET /metrics — Prometheus text (core/telemetry.ts, component "monitor").
+ * - GET /healthz — "ok"; never needs the token (liveness probes carry none).
+ *
+ * With monitor.token set, every route but /healthz needs `Authorization: Bearer <token>`.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SpillwayConfig } from '../config/schema.ts';
+import { createLogger, type Logger } from '../core/logger.ts';
+import { Telemetry } from '../core/telemetry.ts';
+import { TokenCheck } from '../router/gateway/auth.ts';
+import { publishLag } from './metrics.ts';
+import { LagSampler, type SamplerOptions } from './sampler.ts';
+
+export interface MonitorOptions extends Omit<SamplerOptions, 'onSample' | 'logger'> {
+  telemetry?: Telemetry;
+  logger?: Logger;
+  /** Overrides monitor.listen.port (0 picks a free port). */
+  port?: number;
+}
+
+export interface RunningMonitor {
+  url: string;
+  sampler: LagSampler;
+  telemetry: Telemetry;
+  close(): Promise<void>;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export async function startMonitor(config: SpillwayConfig, options: MonitorOptions = {}): Promise<RunningMonitor> {
+  const telemetry = options.telemetry ?? new Telemetry('monitor');
+  const log = options.logger ?? createLogger('monitor');
+  const sampler = new LagSampler(config, {
+    ...options,
+    logger: log,
+    onSample: (report) => publishLag(telemetry, report),
+  });
+  const auth =
+    config.monitor.token === undefined
+      ? undefined
+      : new TokenCheck([{ agent: 'monitor', token: config.monitor.token }]);
+  const maxSeconds = sampler.historyMs / 1000;
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://monitor');
+    const route = url.pathname;
+    const done = (status: number) => telemetry.inc('spillway_requests_total', { route, status: String(status) });
+    if (route === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: `the monitor is read-only; ${req.method} ${route} is not served` });
+      return;
+    }
+    if (auth && auth.agentFor(req.headers.authorization) === undefined) {
+      res.setHeader('www-authenticate', 'Bearer');
+      sendJson(res, 401, { error: 'expected Authorization: Bearer <monitor.token>' });
+      return;
+    }
+    if (route === '/api/state') {
+      const latest = sampler.latest();
+      if (!latest) {
+        sendJson(res, 503, { error: 'no sample yet; the first one is being taken' });
+        return;
+      }
+      sendJson(res, 200, latest);
+      done(200);
+    } else if (route === '/api/history') {
+      const raw = url.searchParams.get('seconds');
+      let seconds: number | undefined;
+      if (raw !== null) {
+        seconds = Number(raw);
+        if (!Number.isFinite(seconds) || seconds <= 0) {
+          sendJson(res, 400, { error: `seconds: expected a positive number, found "${raw}"` });
+          done(400);
+          return;
+        }
+      }
+      const points = sampler.history(seconds === undefined ? undefined : Math.min(seconds, maxSeconds));
+      sendJson(res, 200, { intervalMs: sampler.intervalMs, historyMs: sampler.historyMs, points });
+      done(200);
+    } else if (route === '/metrics') {
+      telemetry.expose().then(
+        (m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.body),
+        (err) => res.writeHead(500).end(String(err)),
+      );
+    } else {
+      sendJson(res, 404, { error: `no route ${route}; try /api/state, /api/history, /metrics or /healthz` });
+    }
+  });
+  const host = config.monitor.listen.host;
+  const port = options.port ?? config.monitor.listen.port;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  sampler.start();
+  log.info({ url, intervalMs: sampler.intervalMs, historyMs: sampler.historyMs }, 'monitor listening');
+  return {
+    url,
+    sampler,
+    telemetry,
+    async close() {
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await sampler.close();
+      log.info('monitor stopped');
+    },
+  };
+}
