@@ -3,7 +3,7 @@
 # machine's is older, npm dependencies, the stack's jars), starts the local stack, validates
 # examples/demo.yaml, creates its topics, then runs the pipeline on it: the router, every
 # sink (one process each), an agent, and a load generator posting a few services' logs to
-# the agent the way spillway/pino does (the monitor arrives with issue #6). Ctrl-C stops
+# the agent the way spillway/pino does, and the lag monitor (its dashboard page is issue #6). Ctrl-C stops
 # what it started; the stack keeps running (npm run stack -- down).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -46,6 +46,8 @@ for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:7070/readyz" >/dev/null 2>&1 && break
   sleep 0.2
 done
+node bin/spillway.js monitor --config "$config" >"$logs/monitor.log" 2>&1 &
+pids+=($!)
 mkdir -p .spillway/demo-logs
 node bin/spillway.js agent --config "$config" >"$logs/agent.log" 2>&1 </dev/null &
 pids+=($!)
@@ -59,7 +61,10 @@ cat <<TXT
 Pipeline running: agent http://127.0.0.1:9880/v1/lines (and files .spillway/demo-logs/*.log),
 router http://127.0.0.1:7070 (metrics at /metrics), sinks $(ls "$logs" | grep -c sink-) processes, logs in $logs/.
 Kafka main $SPW_KAFKA_MAIN, aux $SPW_KAFKA_AUX; OpenSearch $SPW_SEARCH_URL (indices logs-<logId>-<day>);
-file archive in .spillway/archive. Load runs for $seconds s (Ctrl-C stops everything).
+file archive in .spillway/archive. Lag: http://127.0.0.1:7072/api/state, or in a terminal
+  npm run spillway -- lag --config $config
+Load runs for $seconds s (Ctrl-C stops everything).
 TXT
 node scripts/demo-load.ts --config "$config" --seconds "$seconds"
 curl -s "$SPW_SEARCH_URL/_cat/indices/logs-*?h=index,docs.count&s=index" || true
+node bin/spillway.js lag --config "$config" --interval-ms 0 2>/dev/null || true
