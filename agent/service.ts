@@ -12,9 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SpillwayConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
-import { type Criticality, criticalityOf } from '../core/resilience/criticality.ts';
+import type { Criticality } from '../core/resilience/criticality.ts';
 import { TokenBucket } from '../core/resilience/token-bucket.ts';
-import { levelClassOf } from '../router/placement.ts';
+import { criticalityOfRecord } from '../router/placement.ts';
 import { FileTailInput } from './inputs/file-tail.ts';
 import { MAX_UNSETTLED_LINES, type SocketInput, startSocketInput } from './inputs/socket-inputs.ts';
 import { JsonLinesParser } from './parse/json-lines.ts';
@@ -70,14 +70,8 @@ export interface AgentOptions {
 export async function startAgent(config: SpillwayConfig, options: AgentOptions = {}): Promise<RunningAgent> {
   const log = options.logger ?? createLogger('agent');
   const a = config.agent;
-  // The same criticality the router gives the record: its logId's importance (the fallback
-  // logId's for unknown ones) and its level class from the config's channel policy.
-  const logIdCfg = new Map(config.logIds.map((l) => [l.id, l]));
-  const fallbackCfg = logIdCfg.get(config.router.fallbackLogId);
-  const criticalityOfLine = (l: AgentLine): Criticality => {
-    const cfg = logIdCfg.get(l.logId) ?? fallbackCfg;
-    return cfg ? criticalityOf(cfg.importance, levelClassOf(cfg, l.level, config)) : 'SHEDDABLE';
-  };
+  // The same criticality the router gives the record (placement computes it for both).
+  const criticalityOfLine = (l: AgentLine): Criticality => criticalityOfRecord(l, config);
 
   const spool = await Spool.open({
     directory: a.spool.directory,

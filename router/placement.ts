@@ -25,6 +25,7 @@
 import type { Importance, Level } from '../config/common.ts';
 import type { LogIdConfig } from '../config/log-id.ts';
 import type { DeepReadonly, SpillwayConfig } from '../config/schema.ts';
+import { type Criticality, criticalityOf } from '../core/resilience/criticality.ts';
 import { murmur3 } from './placement-hash.ts';
 
 /** Seed of the bucket hash; distinct from the rendezvous seed so bucket and cluster are independent. */
@@ -132,15 +133,28 @@ export function clusterOf(logIdCfg: LogIdCfg, config: PlacementConfig): string {
   return cluster;
 }
 
+/** The configured logId a record is placed as: its own, or the fallback logId for an unknown one. */
+function placingLogId(logId: string, config: PlacementConfig): { cfg: LogIdCfg; fallback: boolean } {
+  const index = indexOf(config);
+  const own = index.byId.get(logId);
+  if (own !== undefined) return { cfg: own, fallback: false };
+  const cfg = index.byId.get(config.router.fallbackLogId);
+  if (cfg === undefined) throw new Error(`fallback logId "${config.router.fallbackLogId}" is not configured`);
+  return { cfg, fallback: true };
+}
+
+/** A record's criticality, as the router computes it (the agent batches by the same value). */
+export function criticalityOfRecord(
+  record: Pick<PlaceableRecord, 'logId' | 'level'>,
+  config: PlacementConfig,
+): Criticality {
+  const { cfg } = placingLogId(record.logId, config);
+  return criticalityOf(cfg.importance, levelClassOf(cfg, record.level, config));
+}
+
 /** Where one record goes. An unknown logId gets the fallback logId's placement, flagged `fallback: true`. */
 export function place(record: PlaceableRecord, config: PlacementConfig): Placement {
-  const index = indexOf(config);
-  let cfg = index.byId.get(record.logId);
-  const fallback = cfg === undefined;
-  if (cfg === undefined) {
-    cfg = index.byId.get(config.router.fallbackLogId);
-    if (cfg === undefined) throw new Error(`fallback logId "${config.router.fallbackLogId}" is not configured`);
-  }
+  const { cfg, fallback } = placingLogId(record.logId, config);
   const levelClass = levelClassOf(cfg, record.level, config);
   return {
     cluster: clusterOf(cfg, config),

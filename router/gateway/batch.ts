@@ -10,9 +10,9 @@
 import type { SpillwayConfig } from '../../config/schema.ts';
 import type { ProduceRecord } from '../../core/kafka/index.ts';
 import type { Criticality } from '../../core/resilience/criticality.ts';
-import { batchCriticality, criticalityOf } from '../../core/resilience/criticality.ts';
+import { batchCriticality } from '../../core/resilience/criticality.ts';
 import type { Telemetry } from '../../core/telemetry.ts';
-import { type Placement, place } from '../placement.ts';
+import { criticalityOfRecord, type Placement, place } from '../placement.ts';
 import { type ParsedLine, parseBody, type RejectedLine } from './lines.ts';
 
 export type { RejectedLine };
@@ -65,24 +65,19 @@ export const KAFKA_RETRY_AFTER_MS = 1_000;
 interface Placed {
   rec: ParsedLine;
   at: Placement;
+  criticality: Criticality;
 }
 
 export function placeAll(records: ParsedLine[], config: SpillwayConfig): Placed[] {
-  return records.map((rec) => ({ rec, at: place({ logId: rec.logId, level: rec.level, host: rec.host }, config) }));
+  return records.map((rec) => ({
+    rec,
+    at: place({ logId: rec.logId, level: rec.level, host: rec.host }, config),
+    criticality: criticalityOfRecord(rec, config),
+  }));
 }
 
-export function criticalityOfBatch(placed: Placed[], config: SpillwayConfig): Criticality | undefined {
-  if (placed.length === 0) return undefined;
-  const importance = new Map(config.logIds.map((l) => [l.id, l.importance]));
-  const seen = new Set<string>();
-  const list: Criticality[] = [];
-  for (const p of placed) {
-    const k = `${p.at.logId}\u0000${p.at.levelClass}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    list.push(criticalityOf(importance.get(p.at.logId)!, p.at.levelClass));
-  }
-  return batchCriticality(list);
+export function criticalityOfBatch(placed: Placed[]): Criticality | undefined {
+  return placed.length === 0 ? undefined : batchCriticality(placed.map((p) => p.criticality));
 }
 
 export interface PreparedBatch {
@@ -101,7 +96,7 @@ export function prepareBatch(body: Buffer, config: SpillwayConfig, telemetry: Te
   const perLogId = new Map<string, number>();
   for (const p of placed) perLogId.set(p.at.logId, (perLogId.get(p.at.logId) ?? 0) + 1);
   for (const [logid, n] of perLogId) telemetry.inc('spillway_records_received_total', { logid }, n);
-  return { placed, rejected, criticality: criticalityOfBatch(placed, config) };
+  return { placed, rejected, criticality: criticalityOfBatch(placed) };
 }
 
 /** Applies quotas and produces; resolves when every cluster answered. */
@@ -128,7 +123,6 @@ export async function deliverBatch(batch: PreparedBatch, ctx: BatchContext): Pro
     if (refused.size > 0) {
       admitted = [];
       // Counted by each record's own criticality: quota is per logId, not per batch.
-      const importance = new Map(ctx.config.logIds.map((l) => [l.id, l.importance]));
       const shed = new Map<string, number>();
       for (const p of placed) {
         const r = refused.get(p.at.logId);
@@ -141,8 +135,7 @@ export async function deliverBatch(batch: PreparedBatch, ctx: BatchContext): Pro
           reason: `quota: ${r.reason} for logId "${p.at.logId}"`,
           retryAfterMs: r.retryAfterMs,
         });
-        const c = criticalityOf(importance.get(p.at.logId)!, p.at.levelClass);
-        shed.set(c, (shed.get(c) ?? 0) + 1);
+        shed.set(p.criticality, (shed.get(p.criticality) ?? 0) + 1);
       }
       for (const [c, n] of shed) t.inc('spillway_records_dropped_total', { reason: 'quota', criticality: c }, n);
     }
