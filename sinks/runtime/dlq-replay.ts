@@ -8,14 +8,14 @@
  * while it runs wait for the next replay, and commits as it goes: an interrupted replay
  * resumes where it stopped.
  */
-import { kafkaClusterOf } from '../../config/cluster.ts';
 import type { SpillwayConfig } from '../../config/schema.ts';
-import { KafkaAdmin, KafkaConsumer, KafkaProducer, type PartitionBatch } from '../../core/kafka/index.ts';
+import { KafkaAdmin, KafkaConsumer, type PartitionBatch } from '../../core/kafka/index.ts';
 import { createLogger } from '../../core/logger.ts';
 import { ProgressBar } from '../../core/progress.ts';
-import { deadLetterTopicName, gutterTopicName, planPlacement } from '../../router/placement-plan.ts';
+import { deadLetterTopicName } from '../../router/placement-plan.ts';
 import { logIdOfKey } from '../core/destination.ts';
-import { fromSpilled, SpillwayWriter } from './spillway-writer.ts';
+import { sinkSides } from './sink-sides.ts';
+import { fromSpilled } from './spillway-writer.ts';
 
 export const replayGroupId = (sink: string) => `spw.dlq-replay.${sink}`;
 
@@ -32,10 +32,8 @@ export async function replayDeadLetters(
   const sink = config.sinks.find((s) => s.name === sinkName);
   if (!sink) throw new Error(`no sink named "${sinkName}" in the config`);
   const log = createLogger('dlq-replay').child({ sink: sinkName });
-  const plan = planPlacement(config).sinks.find((s) => s.name === sinkName)!;
-  const gutterCluster = sink.gutter.cluster ?? config.pools.gutter;
-  const clusters = [...new Set([...plan.consumes.map((r) => r.cluster), ...(gutterCluster ? [gutterCluster] : [])])];
-  const clusterOf = (name: string) => kafkaClusterOf(config.clusters.find((c) => c.name === name)!);
+  const sides = sinkSides(config, sink, 'spillway-dlq-replay', log);
+  const { clusters, clusterOf, writer } = sides;
   const dlq = deadLetterTopicName(sinkName);
   const group = replayGroupId(sinkName);
 
@@ -66,19 +64,10 @@ export async function replayDeadLetters(
   bar?.update(0);
   if (total === 0) {
     bar?.finish(0);
+    await sides.close();
     return { replayed: 0, perCluster: {} };
   }
 
-  const producers = new Map(
-    clusters.map((name) => [name, new KafkaProducer(clusterOf(name), { clientId: 'spillway-dlq-replay' })]),
-  );
-  const writer = new SpillwayWriter({
-    gutterTopic: gutterTopicName(sinkName),
-    deadLetterTopic: dlq,
-    gutterCluster,
-    producers,
-    log,
-  });
   let replayed = 0;
   const perCluster: Record<string, number> = {};
   try {
@@ -128,7 +117,7 @@ export async function replayDeadLetters(
       }),
     );
   } finally {
-    await Promise.all([...producers.values()].map((p) => p.close()));
+    await sides.close();
   }
   bar?.finish(replayed);
   return { replayed, perCluster };

@@ -5,15 +5,14 @@
  * one or all sinks of a config, each isolated from the others (its own groups, producers
  * and destination).
  */
-import { kafkaClusterOf } from '../../config/cluster.ts';
 import type { SpillwayConfig } from '../../config/schema.ts';
-import { KafkaAdmin, type KafkaCluster, KafkaProducer } from '../../core/kafka/index.ts';
+import { KafkaAdmin } from '../../core/kafka/index.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import { Telemetry } from '../../core/telemetry.ts';
-import { deadLetterTopicName, gutterTopicName, planPlacement } from '../../router/placement-plan.ts';
+import { deadLetterTopicName, gutterTopicName } from '../../router/placement-plan.ts';
 import type { Destination, ResolvedSinkConfig } from '../core/destination.ts';
+import { sinkSides } from './sink-sides.ts';
 import { SinkWorker, type WorkerSource } from './sink-worker.ts';
-import { SpillwayWriter } from './spillway-writer.ts';
 
 /** The start-up health check gets this long: a destination slower than that is reported as failing. */
 const HEALTH_CHECK_TIMEOUT_MS = 5_000;
@@ -68,12 +67,8 @@ export async function startSink(
   if (!sink) throw new Error(`no sink named "${sinkName}" in the config`);
   const telemetry = options.telemetry ?? new Telemetry('sink');
   const log = (options.logger ?? createLogger('sink')).child({ sink: sink.name });
-  const plan = planPlacement(config).sinks.find((s) => s.name === sink.name)!;
-  const clusterOf = (name: string): KafkaCluster => kafkaClusterOf(config.clusters.find((c) => c.name === name)!);
-
-  const sourceClusters = [...new Set(plan.consumes.map((r) => r.cluster))];
-  const gutterCluster = sink.gutter.cluster ?? config.pools.gutter;
-  const involved = [...new Set([...sourceClusters, ...(gutterCluster ? [gutterCluster] : [])])];
+  const sides = sinkSides(config, sink, `spillway-sink-${sink.name}`, log);
+  const { plan, clusterOf, clusters: involved } = sides;
 
   // The gutter and dead-letter topics, on the gutter cluster (planned) and on every source
   // cluster (the fallback when the gutter cluster cannot take a spill).
@@ -98,16 +93,7 @@ export async function startSink(
     }),
   );
 
-  const producers = new Map(
-    involved.map((name) => [name, new KafkaProducer(clusterOf(name), { clientId: `spillway-sink-${sink.name}` })]),
-  );
-  const spill = new SpillwayWriter({
-    gutterTopic: gutterTopicName(sink.name),
-    deadLetterTopic: deadLetterTopicName(sink.name),
-    gutterCluster,
-    producers,
-    log,
-  });
+  const spill = sides.writer;
   const destination =
     options.destination ?? (await (await import('../registry.ts')).createDestination(sink, { logger: log }));
   // The health check uses the real write path. A failing one is reported, not fatal: the
@@ -180,7 +166,7 @@ export async function startSink(
       await main.close();
       await drainer?.close();
       await destination.close();
-      await Promise.all([...producers.values()].map((p) => p.close()));
+      await sides.close();
       log.info('sink stopped');
     },
   };
