@@ -50,7 +50,7 @@ export const ERROR_CODES = {
     exitCode: EXIT_USAGE,
   },
   SPW_ERR_STACK_TOOL_MISSING: {
-    doc: 'java or mvn is not installed or too old; install the named package.',
+    doc: 'java, mvn or openssl is not installed, too old, or failed; install the named package.',
     retriable: false,
     exitCode: 1,
   },
@@ -67,6 +67,16 @@ export const ERROR_CODES = {
   SPW_ERR_KAFKA_CONNECT: {
     doc: 'No broker of a cluster answered within the connect timeout.',
     retriable: true,
+    exitCode: 1,
+  },
+  SPW_ERR_KAFKA_AUTH: {
+    doc: 'A broker refused the SASL login: fix clusters[].security.sasl (mechanism, username, password); nothing was sent to that cluster.',
+    retriable: false,
+    exitCode: 1,
+  },
+  SPW_ERR_KAFKA_TLS: {
+    doc: "The TLS handshake with a broker failed (certificate not trusted, wrong host name, plaintext port): fix clusters[].security.tls, e.g. caFile names the CA that signed the broker's certificate.",
+    retriable: false,
     exitCode: 1,
   },
   SPW_ERR_KAFKA_PRODUCE: {

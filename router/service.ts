@@ -94,7 +94,12 @@ export async function startRouter(config: SpillwayConfig, options: RouterOptions
         log.warn({ cluster, ...m }, 'topic partition count differs from the plan; left as is');
     } catch (err) {
       if ((err as { code?: string }).code === 'SPW_ERR_PLACEMENT_BUDGET') throw err;
-      log.error({ cluster, err: (err as Error).message }, 'topic provisioning failed; retrying');
+      const sender = senders.get(cluster)!;
+      sender.lastError = (err as Error).message;
+      log.error(
+        { cluster, code: (err as { code?: string }).code, err: sender.lastError },
+        'topic provisioning failed; retrying',
+      );
       if (stopped) return;
       const t = setTimeout(() => {
         retryTimers.delete(t);
@@ -120,7 +125,9 @@ export async function startRouter(config: SpillwayConfig, options: RouterOptions
         [...senders].map(([name, s]) => [
           name,
           !s.provisioned
-            ? 'provisioning'
+            ? s.lastError
+              ? `provisioning failed: ${s.lastError}`
+              : 'provisioning'
             : now - s.lastFailureAt < CLUSTER_FAILING_WINDOW_MS
               ? `failing: ${s.lastError}`
               : 'ok',

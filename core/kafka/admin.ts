@@ -52,7 +52,7 @@ export class KafkaAdmin {
         .map((t) => ({ topic: t, partitions: md.topics.get(t)!.partitionsCount }))
         .sort((a, b) => a.topic.localeCompare(b.topic));
     } catch (err) {
-      throw wrapKafkaError('SPW_ERR_KAFKA_ADMIN', 'describe topics failed', this.cluster.name, err);
+      throw wrapKafkaError('SPW_ERR_KAFKA_ADMIN', 'describe topics failed', this.cluster, err);
     }
   }
 
@@ -65,7 +65,7 @@ export class KafkaAdmin {
     if (specs.length === 0) return [];
     const existing = new Set(
       await this.#admin.listTopics().catch((err) => {
-        throw wrapKafkaError('SPW_ERR_KAFKA_ADMIN', 'list topics failed', this.cluster.name, err);
+        throw wrapKafkaError('SPW_ERR_KAFKA_ADMIN', 'list topics failed', this.cluster, err);
       }),
     );
     const created: string[] = [];
@@ -82,7 +82,7 @@ export class KafkaAdmin {
       } catch (err) {
         // Another router instance may have created it between our list and create.
         if (!alreadyExists(err)) {
-          throw wrapKafkaError('SPW_ERR_KAFKA_ADMIN', `create topic "${spec.topic}" failed`, this.cluster.name, err, {
+          throw wrapKafkaError('SPW_ERR_KAFKA_ADMIN', `create topic "${spec.topic}" failed`, this.cluster, err, {
             topic: spec.topic,
           });
         }
@@ -96,7 +96,7 @@ export class KafkaAdmin {
     try {
       await this.#admin.deleteTopics({ topics });
     } catch (err) {
-      throw wrapKafkaError('SPW_ERR_KAFKA_ADMIN', 'delete topics failed', this.cluster.name, err);
+      throw wrapKafkaError('SPW_ERR_KAFKA_ADMIN', 'delete topics failed', this.cluster, err);
     }
   }
 
@@ -128,7 +128,7 @@ export class KafkaAdmin {
       }
       return out;
     } catch (err) {
-      throw wrapKafkaError('SPW_ERR_KAFKA_ADMIN', 'list offsets failed', this.cluster.name, err);
+      throw wrapKafkaError('SPW_ERR_KAFKA_ADMIN', 'list offsets failed', this.cluster, err);
     }
   }
 
@@ -152,7 +152,7 @@ export class KafkaAdmin {
       throw wrapKafkaError(
         'SPW_ERR_KAFKA_ADMIN',
         `read committed offsets of group "${groupId}" failed`,
-        this.cluster.name,
+        this.cluster,
         err,
         { groupId },
       );
@@ -165,7 +165,7 @@ export class KafkaAdmin {
       const md = await this.#admin.metadata({ topics: [], forceUpdate: true });
       return md.brokers.size;
     } catch (err) {
-      throw wrapKafkaError('SPW_ERR_KAFKA_CONNECT', 'metadata request failed', this.cluster.name, err);
+      throw wrapKafkaError('SPW_ERR_KAFKA_CONNECT', 'metadata request failed', this.cluster, err);
     }
   }
 

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import type { BaseOptions } from '@platformatic/kafka';
+import { SpillwayError } from '../errors.ts';
 
 export interface KafkaTls {
   /** PEM file of the CA that signed the brokers' certificates. */
@@ -44,6 +45,20 @@ export const CLIENT_RETRIES = 3;
 
 const SASL_MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const;
 
+/** A PEM file named by security.tls, read once when the client is made; unreadable is a clear error, not a stack trace. */
+function readPem(cluster: string, key: string, file: string | undefined): Buffer | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new SpillwayError(
+      'SPW_ERR_KAFKA_TLS',
+      `cluster "${cluster}": cannot read security.tls.${key} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { cause: err, context: { cluster, path: file } },
+    );
+  }
+}
+
 export function clientOptions(cluster: KafkaCluster, clientId: string): BaseOptions {
   const options: BaseOptions = {
     clientId: `${clientId}@${cluster.name}`,
@@ -55,11 +70,12 @@ export function clientOptions(cluster: KafkaCluster, clientId: string): BaseOpti
     retryDelay: 250,
   };
   if (cluster.tls) {
+    const tls = cluster.tls;
     options.tls = {
-      ca: cluster.tls.caFile ? fs.readFileSync(cluster.tls.caFile) : undefined,
-      cert: cluster.tls.certFile ? fs.readFileSync(cluster.tls.certFile) : undefined,
-      key: cluster.tls.keyFile ? fs.readFileSync(cluster.tls.keyFile) : undefined,
-      rejectUnauthorized: cluster.tls.rejectUnauthorized ?? true,
+      ca: readPem(cluster.name, 'caFile', tls.caFile),
+      cert: readPem(cluster.name, 'certFile', tls.certFile),
+      key: readPem(cluster.name, 'keyFile', tls.keyFile),
+      rejectUnauthorized: tls.rejectUnauthorized ?? true,
     };
   }
   if (cluster.sasl) {

@@ -137,12 +137,7 @@ export class KafkaConsumer {
       if (this.#consumer.assignments) await this.#queueAssignments(this.#consumer.assignments);
     } catch (err) {
       this.#running = false;
-      throw wrapKafkaError(
-        'SPW_ERR_KAFKA_CONSUME',
-        `join group "${this.options.groupId}" failed`,
-        this.cluster.name,
-        err,
-      );
+      throw wrapKafkaError('SPW_ERR_KAFKA_CONSUME', `join group "${this.options.groupId}" failed`, this.cluster, err);
     }
     this.#loop = this.#run();
   }
@@ -190,7 +185,7 @@ export class KafkaConsumer {
       throw wrapKafkaError(
         'SPW_ERR_KAFKA_CONSUME',
         `commit for group "${this.options.groupId}" failed`,
-        this.cluster.name,
+        this.cluster,
         err,
       );
     }
@@ -214,7 +209,7 @@ export class KafkaConsumer {
   }
 
   #report(err: unknown): void {
-    const wrapped = wrapKafkaError('SPW_ERR_KAFKA_CONSUME', 'consumer error', this.cluster.name, err, {
+    const wrapped = wrapKafkaError('SPW_ERR_KAFKA_CONSUME', 'consumer error', this.cluster, err, {
       groupId: this.options.groupId,
     });
     this.options.onError?.(wrapped);

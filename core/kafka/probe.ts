@@ -4,10 +4,16 @@
  * controller and been unfenced, so this is the moment it can take produce requests.
  */
 import { KafkaAdmin } from './admin.ts';
+import type { KafkaCluster } from './connection.ts';
 
-export async function probeKafka(brokers: string[], timeoutMs: number): Promise<boolean> {
+/** @param security TLS and SASL for a secured listener; omit for plaintext */
+export async function probeKafka(
+  brokers: string[],
+  timeoutMs: number,
+  security: Pick<KafkaCluster, 'tls' | 'sasl'> = {},
+): Promise<boolean> {
   const admin = new KafkaAdmin(
-    { name: 'probe', brokers, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs },
+    { name: 'probe', brokers, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, ...security },
     'spillway-probe',
   );
   try {

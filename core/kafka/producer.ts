@@ -106,7 +106,7 @@ export class KafkaProducer {
       const result = await Promise.race([this.#producer.send({ messages }), deadline]);
       return (result.offsets ?? []).map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset) }));
     } catch (err) {
-      const wrapped = wrapKafkaError('SPW_ERR_KAFKA_PRODUCE', 'produce failed', this.cluster.name, err, {
+      const wrapped = wrapKafkaError('SPW_ERR_KAFKA_PRODUCE', 'produce failed', this.cluster, err, {
         records: records.length,
       });
       (wrapped.context as Record<string, unknown>).clientRetriable = isRetriableKafkaError(err);

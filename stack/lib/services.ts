@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpillwayError } from '../../core/errors.ts';
+import type { KafkaCluster } from '../../core/kafka/connection.ts';
 import { probeKafka } from '../../core/kafka/probe.ts';
 import { KAFKA_LIB, OPENSEARCH_JAR, OPENSEARCH_LIB, type PortName, type Ports, STACK_DIR } from './layout.ts';
 
@@ -36,17 +37,90 @@ export function newClusterId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-function kafkaProperties(name: string, port: number, controllerPort: number, dataDir: string): string {
+/** A broker listener secured with TLS and SASL: PEM files and the users it accepts. */
+export interface KafkaNodeSecurity {
+  /** PEM file with the broker's unencrypted PKCS#8 key, then its certificate chain (stack/lib/tls-certs.ts makes one). */
+  keystoreFile: string;
+  /** PEM file of the CA that signed the broker's certificate. */
+  caFile: string;
+  /** SCRAM-SHA-512 users (name -> password), created when the storage is formatted. */
+  scramUsers?: Record<string, string>;
+  /** SASL/PLAIN users (name -> password), listed in the listener's JAAS config. */
+  plainUsers?: Record<string, string>;
+}
+
+/**
+ * User names and passwords end up inside JAAS strings and StorageTool's --add-scram
+ * argument, which have their own quoting; refusing anything else beats escaping it three ways.
+ */
+const SAFE_CREDENTIAL = /^[A-Za-z0-9._~+/-]{1,128}$/;
+
+/** The user the broker itself logs in as over SASL_SSL (inter-broker listener); not for clients. */
+export const BROKER_SASL_USER = 'broker';
+
+function checkCredentials(users: Record<string, string>): void {
+  for (const [name, password] of Object.entries(users)) {
+    if (!SAFE_CREDENTIAL.test(name) || !SAFE_CREDENTIAL.test(password)) {
+      throw new Error(
+        `KafkaNode: user "${name}": expected a name and password of 1-128 characters from [A-Za-z0-9._~+/-]`,
+      );
+    }
+  }
+}
+
+function listenerProperties(
+  port: number,
+  controllerPort: number,
+  security: KafkaNodeSecurity | undefined,
+  brokerPassword: string,
+): string[] {
+  if (!security) {
+    return [
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'inter.broker.listener.name=PLAINTEXT',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    ];
+  }
+  const plain = { [BROKER_SASL_USER]: brokerPassword, ...security.plainUsers };
+  const jaasUsers = Object.entries(plain)
+    .map(([name, password]) => `user_${name}="${password}"`)
+    .join(' ');
+  return [
+    // Clients and the broker's own inter-broker link use SASL_SSL; the controller link stays
+    // plaintext on loopback (it never leaves the machine, and KRaft's controller needs no SASL).
+    `listeners=SASL_SSL://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=SASL_SSL://127.0.0.1:${port}`,
+    'inter.broker.listener.name=SASL_SSL',
+    'listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT',
+    'sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN',
+    'sasl.mechanism.inter.broker.protocol=PLAIN',
+    `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="${BROKER_SASL_USER}" password="${brokerPassword}" ${jaasUsers};`,
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    // Kafka 2.7+ (KIP-651) reads PEM directly: no JKS/PKCS12 conversion, no keytool.
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${security.keystoreFile}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${security.caFile}`,
+    'ssl.client.auth=none',
+  ];
+}
+
+function kafkaProperties(
+  name: string,
+  port: number,
+  controllerPort: number,
+  dataDir: string,
+  security: KafkaNodeSecurity | undefined,
+  brokerPassword: string,
+): string {
   return [
     `# written by spillway stack for the "${name}" cluster; edit the generator, not this file`,
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    ...listenerProperties(port, controllerPort, security, brokerPassword),
     'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     `log.dirs=${dataDir}`,
     'num.partitions=1',
     // One broker: every internal topic must fit on it.
@@ -86,21 +160,25 @@ const LOG4J2 = [
 /**
  * One single-node KRaft Kafka (broker + controller) living in `dir`: config, storage
  * format, and the command that runs it. The stack's two clusters are two of these; tests
- * that must kill -9 a cluster start a throwaway one the same way.
+ * that must kill -9 a cluster, or need a SASL_SSL one, start a throwaway one the same way.
  */
 export class KafkaNode {
   readonly name: string;
   readonly dir: string;
+  readonly security: KafkaNodeSecurity | undefined;
   readonly #dataDir: string;
   readonly #propsFile: string;
   readonly #log4jFile: string;
 
-  constructor(name: string, dir: string) {
+  /** @param security run the client listener as SASL_SSL with these files and users; omit for PLAINTEXT */
+  constructor(name: string, dir: string, security?: KafkaNodeSecurity) {
     this.name = name;
     this.dir = dir;
+    this.security = security;
     this.#dataDir = path.join(dir, 'data');
     this.#propsFile = path.join(dir, 'server.properties');
     this.#log4jFile = path.join(dir, 'log4j2.properties');
+    if (security) checkCredentials({ ...security.scramUsers, ...security.plainUsers });
   }
 
   #jvm(java: string): string[] {
@@ -120,16 +198,45 @@ export class KafkaNode {
     ];
   }
 
-  /** Writes the config and formats the storage on first use; idempotent. */
+  /**
+   * Writes the config and formats the storage on first use; idempotent. SCRAM users exist
+   * only in the metadata log, so they are created by this first format: users added to
+   * `security` later need `kafka-configs --alter` on the running node, or a fresh directory.
+   */
   prepare(java: string, port: number, controllerPort: number): void {
     fs.mkdirSync(this.#dataDir, { recursive: true });
-    fs.writeFileSync(this.#propsFile, kafkaProperties(this.name, port, controllerPort, this.#dataDir));
+    // The broker's own SASL password only needs to match itself: a fresh one per start.
+    const props = kafkaProperties(
+      this.name,
+      port,
+      controllerPort,
+      this.#dataDir,
+      this.security,
+      randomBytes(18).toString('base64url'),
+    );
+    // Passwords in JAAS lines: readable by this user only.
+    fs.writeFileSync(this.#propsFile, props, { mode: 0o600 });
+    fs.chmodSync(this.#propsFile, 0o600);
     fs.writeFileSync(this.#log4jFile, LOG4J2);
     if (fs.existsSync(path.join(this.#dataDir, 'meta.properties'))) return;
+    const scram = Object.entries(this.security?.scramUsers ?? {}).flatMap(([name, password]) => [
+      '--add-scram',
+      `SCRAM-SHA-512=[name=${name},password=${password}]`,
+    ]);
     const [bin, ...args] = this.#jvm(java);
     const res = spawnSync(
       bin!,
-      [...args, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', this.#propsFile, '--ignore-formatted'],
+      [
+        ...args,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        newClusterId(),
+        '-c',
+        this.#propsFile,
+        '--ignore-formatted',
+        ...scram,
+      ],
       { encoding: 'utf8' },
     );
     if (res.status !== 0) {
@@ -142,6 +249,26 @@ export class KafkaNode {
 
   command(java: string): string[] {
     return [...this.#jvm(java), 'kafka.Kafka', this.#propsFile];
+  }
+
+  /**
+   * What a client needs to reach the node: nothing for plaintext; for SASL_SSL the CA and
+   * the first SCRAM user (else the first PLAIN user). The readiness probe logs in this way,
+   * so "ready" also means "this user can log in".
+   */
+  clientSecurity(): Pick<KafkaCluster, 'tls' | 'sasl'> {
+    if (!this.security) return {};
+    const tls = { caFile: this.security.caFile };
+    const [scram] = Object.entries(this.security.scramUsers ?? {});
+    if (scram) return { tls, sasl: { mechanism: 'scram-sha-512', username: scram[0], password: scram[1] } };
+    const [plain] = Object.entries(this.security.plainUsers ?? {});
+    if (plain) return { tls, sasl: { mechanism: 'plain', username: plain[0], password: plain[1] } };
+    throw new Error(`KafkaNode ${this.name}: a SASL_SSL node needs at least one SCRAM or PLAIN user`);
+  }
+
+  /** True once the broker answers metadata on `port` (logging in as clientSecurity() says). */
+  ready(port: number, timeoutMs: number): Promise<boolean> {
+    return probeKafka([`127.0.0.1:${port}`], timeoutMs, this.clientSecurity());
   }
 }
 
