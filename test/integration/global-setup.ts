@@ -1,15 +1,26 @@
 /**
- * Integration tests need the real stack (two Kafka clusters, OpenSearch). This checks it is
- * up before any test runs and hands its endpoints to the tests; it never starts it (that is
- * .ci/run's or the developer's `spillway stack up`), so a failure here says exactly that.
+ * Integration tests need two Kafka clusters and a search engine. This picks where they come
+ * from before any test runs (test/infra/providers.ts: environment variables, then
+ * testcontainers when a Docker engine is reachable, then the local JVM stack), prints the
+ * choice and why, and hands the endpoints to the tests. It never starts the local stack
+ * (that is .ci/run's or the developer's `spillway stack up`), so a failure says exactly that.
  */
 import type { TestProject } from 'vitest/node';
+import { probeKafka } from '../../core/kafka/index.ts';
 import { stackEnvLines, stackStatus } from '../../stack/stack.ts';
+import {
+  chooseProvider,
+  envProvider,
+  type InfraEndpoints,
+  type InfraProvider,
+  localStackProvider,
+  testcontainersProvider,
+} from '../infra/providers.ts';
+import { detectDocker, startContainers } from '../infra/testcontainers.ts';
 
-export interface StackEndpoints {
-  kafkaMain: string;
-  kafkaAux: string;
-  searchUrl: string;
+export interface StackEndpoints extends InfraEndpoints {
+  /** Which provider supplied them (tests that drive the local stack itself skip otherwise). */
+  provider: InfraProvider['name'];
 }
 
 declare module 'vitest' {
@@ -18,19 +29,39 @@ declare module 'vitest' {
   }
 }
 
-export default async function setup(project: TestProject): Promise<void> {
+async function probeSearch(url: string, timeoutMs: number): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  return res.status < 500;
+}
+
+async function localStack() {
   const { ports, services } = await stackStatus();
-  const down = services.filter((s) => !s.ready).map((s) => s.name);
-  if (down.length > 0) {
-    throw new Error(
-      `the local stack is not up (${down.join(', ')} not ready): run \`npm run stack -- up\` first, or \`bash .ci/run\` which starts it`,
-    );
-  }
-  const env = Object.fromEntries(stackEnvLines(ports).map((l) => l.split('=', 2) as [string, string]));
-  console.log(`integration tests against the local JVM stack: ${stackEnvLines(ports).join(' ')}`);
-  project.provide('stack', {
-    kafkaMain: env.SPW_KAFKA_MAIN!,
-    kafkaAux: env.SPW_KAFKA_AUX!,
-    searchUrl: env.SPW_SEARCH_URL!,
-  });
+  const env = Object.fromEntries(
+    stackEnvLines(ports).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
+  );
+  return {
+    services,
+    endpoints: {
+      kafkaMain: env.SPW_KAFKA_MAIN!,
+      kafkaAux: env.SPW_KAFKA_AUX!,
+      searchUrl: env.SPW_SEARCH_URL!,
+      searchEngine: env.SPW_SEARCH_ENGINE === 'opensearch' ? ('opensearch' as const) : ('unknown' as const),
+    },
+  };
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { provider, log } = await chooseProvider([
+    envProvider(process.env, {
+      kafka: (brokers, timeoutMs) => probeKafka(brokers.split(','), timeoutMs),
+      search: probeSearch,
+    }),
+    testcontainersProvider(detectDocker, startContainers),
+    localStackProvider(localStack),
+  ]);
+  for (const line of log) console.log(line);
+  const infra = await provider.start();
+  console.log(`integration tests against ${provider.name}: ${infra.summary}`);
+  project.provide('stack', { ...infra.endpoints, provider: provider.name });
+  return () => infra.stop();
 }

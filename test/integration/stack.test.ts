@@ -5,7 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, inject, it } from 'vitest';
 
-describe('spillway stack status', () => {
+// These drive the local JVM stack itself; with infrastructure from the environment or
+// testcontainers (test/infra/providers.ts) there is no such stack to inspect.
+const localStack = inject('stack').provider === 'local-stack';
+
+describe.runIf(localStack)('spillway stack status', () => {
   it('reports kafka-main, kafka-aux and opensearch up, with the endpoints as env lines', () => {
     const res = spawnSync(process.execPath, ['bin/spillway.js', 'stack', 'status'], {
       encoding: 'utf8',
@@ -40,7 +44,7 @@ describe('spillway stack status', () => {
   });
 });
 
-describe('a second checkout', () => {
+describe.runIf(localStack)('a second checkout', () => {
   it('is told which ports another checkout holds, instead of colliding, and starts nothing', () => {
     const res = spawnSync(process.execPath, ['bin/spillway.js', 'stack', 'up'], {
       encoding: 'utf8',
