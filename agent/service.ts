@@ -12,11 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SpillwayConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
+import { type MetricsServer, startMetricsServer } from '../core/metrics-server.ts';
 import type { Criticality } from '../core/resilience/criticality.ts';
 import { TokenBucket } from '../core/resilience/token-bucket.ts';
+import { Telemetry } from '../core/telemetry.ts';
 import { criticalityOfRecord } from '../router/placement.ts';
 import { FileTailInput } from './inputs/file-tail.ts';
 import { MAX_UNSETTLED_LINES, type SocketInput, startSocketInput } from './inputs/socket-inputs.ts';
+import { agentMetricsRefresher } from './metrics.ts';
 import { JsonLinesParser } from './parse/json-lines.ts';
 import type { AgentLine, Rejection } from './parse/output.ts';
 import { makeStamp } from './parse/record.ts';
@@ -56,6 +59,9 @@ export interface RunningAgent {
   sockets: SocketInput[];
   /** Lines dropped at the edge because their logId was over its quota, per logId. */
   quotaDropped: ReadonlyMap<string, number>;
+  telemetry: Telemetry;
+  /** Base URL of the --metrics-port server, when one was asked for. */
+  metricsUrl: string | undefined;
   /** Resolves when stdin ended and its lines are settled (only with a stdin input). */
   stdinDone: Promise<void> | undefined;
   close(): Promise<void>;
@@ -65,6 +71,9 @@ export interface AgentOptions {
   logger?: Logger;
   /** Read stdin as an input with this default logId (the --stdin flag). */
   stdinLogId?: string;
+  /** Serve /metrics, /healthz on 127.0.0.1:port too (agents without an http input); 0 picks one. */
+  metricsPort?: number;
+  telemetry?: Telemetry;
 }
 
 export async function startAgent(config: SpillwayConfig, options: AgentOptions = {}): Promise<RunningAgent> {
@@ -87,6 +96,15 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
   });
   const shipper = new Shipper({ uplink, compression: a.uplink.compression, spool, batch: a.uplink.batch, log });
   shipper.start();
+  const telemetry = options.telemetry ?? new Telemetry('agent');
+  const refreshMetrics = agentMetricsRefresher(telemetry, shipper, spool);
+  const expose = () => {
+    refreshMetrics();
+    return telemetry.expose();
+  };
+  // logId labels only for configured logIds (bounded cardinality); the rest count as the fallback.
+  const configured = new Set(config.logIds.map((l) => l.id));
+  const labelOf = (logId: string) => (configured.has(logId) ? logId : (config.router.fallbackLogId ?? 'unconfigured'));
   const stamp = makeStamp(os.hostname(), a.origin);
   // Per-logId token buckets from the logIds' quotas: one second of burst.
   const buckets = new Map(
@@ -117,6 +135,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
         for (let t = bucket.take(1); !t.ok; t = bucket.take(1)) await sleep(Math.min(t.retryAfterMs, 1_000));
       } else if (bucket && !bucket.take(1).ok) {
         quotaDropped.set(l.logId, (quotaDropped.get(l.logId) ?? 0) + 1);
+        telemetry.inc('spillway_records_dropped_total', { reason: 'quota', criticality: criticalityOfLine(l) });
         rejected?.push({
           kind: 'quota',
           reason: `logId "${l.logId}" over its quota of ${bucket.ratePerSec} records/s`,
@@ -126,6 +145,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
         continue;
       }
       const crit = criticalityOfLine(l);
+      telemetry.inc('spillway_records_received_total', { logid: labelOf(l.logId) });
       const g = byCriticality.get(crit) ?? { crit, lines: [] };
       g.lines.push(l.bytes);
       byCriticality.set(crit, g);
@@ -197,10 +217,22 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
       res.on('close', () => {
         if (--httpInFlight === 0) httpIdle?.();
       });
-      if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/v1/lines') {
+      const route = (req.url ?? '').split('?')[0];
+      if (req.method === 'GET' && route === '/metrics') {
+        expose().then(
+          (m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.body),
+          (err) => res.writeHead(500).end(String(err)),
+        );
+        return;
+      }
+      if (req.method === 'GET' && route === '/healthz') {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return;
+      }
+      if (req.method !== 'POST' || route !== '/v1/lines') {
         res
           .writeHead(404, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ error: 'POST NDJSON to /v1/lines' }));
+          .end(JSON.stringify({ error: 'POST NDJSON to /v1/lines; GET /metrics or /healthz' }));
         return;
       }
       const chunks: Buffer[] = [];
@@ -290,8 +322,15 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     });
   }
 
+  let metrics: MetricsServer | undefined;
+  if (options.metricsPort !== undefined) {
+    metrics = await startMetricsServer(telemetry, { port: options.metricsPort, expose });
+  }
+
   const first = servers[0]?.address() as AddressInfo | undefined;
   return {
+    telemetry,
+    metricsUrl: metrics?.url,
     httpUrl: first ? `http://127.0.0.1:${first.port}` : undefined,
     shipper,
     spool,
@@ -316,6 +355,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
       }
       await shipper.close();
       await spool.close();
+      await metrics?.close();
       log.info({ ...shipper.stats }, 'agent stopped');
     },
   };

@@ -1,6 +1,6 @@
 /** The monitor: lag per sink / logId / topic, metrics and the dashboard. */
 import { z } from 'zod';
-import { doc, listenSchema } from './common.ts';
+import { doc, expected, listenSchema } from './common.ts';
 
 export const DEFAULT_MONITOR_PORT = 7072;
 /** Prometheus' default scrape interval is 15 s; sampling offsets 3x faster keeps the dashboard current. */
@@ -20,6 +20,34 @@ export const monitorSchema = z
       z.number().int().min(1000).default(DEFAULT_MONITOR_HISTORY_MS),
       'How much sample history the dashboard keeps in memory.',
       DEFAULT_MONITOR_HISTORY_MS,
+    ),
+    scrape: doc(
+      z
+        .array(
+          z
+            .object({
+              name: doc(
+                z
+                  .string()
+                  .regex(
+                    /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/,
+                    expected('a name of 1-64 letters, digits, ".", "_" or "-"'),
+                  ),
+                'Name the dashboard shows for this component.',
+                'router',
+              ),
+              url: doc(z.url(expected('an http(s) URL')), 'Its Prometheus endpoint.', 'http://127.0.0.1:7070/metrics'),
+            })
+            .strict(),
+        )
+        .max(200)
+        .refine((a) => new Set(a.map((t) => t.name)).size === a.length, expected('unique target names'))
+        .default([]),
+      "Prometheus /metrics of the router, agents and sinks, read every intervalMs: the dashboard charts their shedding by criticality, gutter and dead-letter flow, and each sink's own state (throttled, paused) from them.",
+      [
+        { name: 'router', url: 'http://127.0.0.1:7070/metrics' },
+        { name: 'sink-search', url: 'http://127.0.0.1:7081/metrics' },
+      ],
     ),
     token: doc(
       z.string().min(1).optional(),

@@ -5,7 +5,17 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SpillwayError } from './errors.ts';
 import type { Telemetry } from './telemetry.ts';
+
+/** `--metrics-port N` of the agent and sink commands: an integer 0..65535 (0 picks a free port). */
+export function metricsPortOption(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const port = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new SpillwayError('SPW_ERR_CLI_USAGE', `--metrics-port: expected an integer 0..65535, found "${raw}"`);
+  return port;
+}
 
 export interface MetricsServer {
   url: string;
@@ -14,12 +24,18 @@ export interface MetricsServer {
 
 export async function startMetricsServer(
   telemetry: Telemetry,
-  options: { host?: string; port: number; ready?: () => { ready: boolean; detail: Record<string, unknown> } },
+  options: {
+    host?: string;
+    port: number;
+    ready?: () => { ready: boolean; detail: Record<string, unknown> };
+    /** What /metrics serves; default telemetry.expose() (the agent refreshes its counters first). */
+    expose?: () => Promise<{ contentType: string; body: string }>;
+  },
 ): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
-      telemetry.expose().then(
+      (options.expose ?? (() => telemetry.expose()))().then(
         (m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.body),
         (err) => res.writeHead(500).end(String(err)),
       );

@@ -39,7 +39,7 @@ export const METRICS = {
   },
   spillway_records_dropped_total: {
     type: 'counter',
-    help: 'Records refused or shed, by reason (malformed, quota, overload, deadline, kafka) and criticality.',
+    help: 'Records refused or shed, by reason (malformed, quota, overload, deadline, kafka; at the agent also refused = the router refused the batch for good) and criticality.',
     labels: ['component', 'reason', 'criticality'],
   },
   spillway_records_fallback_total: {
@@ -152,6 +152,16 @@ export const METRICS = {
     type: 'gauge',
     help: "1 when the monitor's last sample read the cluster's offsets, 0 when it failed.",
     labels: ['component', 'cluster'],
+  },
+  spillway_spool_bytes: {
+    type: 'gauge',
+    help: "Live bytes in the agent's disk spool (batches kept across router outages, bounded by agent.spool.maxBytes).",
+    labels: ['component'],
+  },
+  spillway_spool_dropped_batches_total: {
+    type: 'counter',
+    help: 'Batches the agent spool dropped, by reason (evicted for a more critical one, rejected when full, too-large, closed, io-error) and criticality.',
+    labels: ['component', 'reason', 'criticality'],
   },
   spillway_quota_redis_up: {
     type: 'gauge',

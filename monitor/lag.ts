@@ -23,6 +23,7 @@
 
 import type { PlacementPlan, TopicKind, TopicRef } from '../router/placement-plan.ts';
 import { drainerGroupId, sinkGroupId } from '../sinks/runtime/sink-service.ts';
+import type { FlowReport } from './scrape.ts';
 
 /**
  * Lag threshold of a logId without `lagThresholdSec`: one minute behind is when a log
@@ -141,6 +142,8 @@ export interface LagReport {
   logIds: LogIdLag[];
   channels: ChannelLag[];
   breaches: Breach[];
+  /** Rates and sink states scraped from the components' /metrics (monitor.scrape); absent without targets. */
+  flow?: FlowReport;
 }
 
 const isFailure = (c: ClusterOffsets | ClusterFailure | undefined): c is ClusterFailure =>

@@ -64,7 +64,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
   const port = intOption('port', values.port, 65535);
   const config = await loadConfig(values.config);
   const monitor = await startMonitor(config, port === undefined ? {} : { port });
-  console.log(`monitor listening on ${monitor.url}`);
+  console.log(`monitor listening on ${monitor.url}; dashboard: ${monitor.url}/`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());

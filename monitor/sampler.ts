@@ -22,6 +22,7 @@ import {
   type SinkState,
 } from './lag.ts';
 import { RingBuffer } from './ring-buffer.ts';
+import { computeFlow, type DashboardState, dashboardState, scrapeTargets, type TargetScrape } from './scrape.ts';
 
 /**
  * A cluster read gets at most this long, and at least the interval: a hanging cluster
@@ -50,6 +51,8 @@ export interface SamplerOptions {
   now?: () => number;
   /** @default a KafkaAdmin for the cluster */
   openReader?: (cluster: ClusterSettings) => OffsetReader;
+  /** @default scrapeTargets (tests substitute canned scrapes) */
+  scrape?: typeof scrapeTargets;
   /** Called with every new report (the service updates the metrics with it). */
   onSample?: (report: LagReport) => void;
 }
@@ -61,13 +64,20 @@ export interface HistoryPoint {
     string,
     {
       state: SinkState;
+      /** The state the dashboard shows: the sink's own (throttled, paused) before its lag state. */
+      display: DashboardState;
       lagRecords: number;
       lagSeconds: number | null;
       throughputPerSec: number | null;
       drainerLag: number;
       deadLetters: number;
+      gutterInPerSec: number | null;
+      gutterOutPerSec: number | null;
+      deadLettersPerSec: number | null;
     }
   >;
+  /** Records/s dropped by criticality over the scraped router and agents; null without scrape targets or on the first scrape. */
+  droppedPerSec: Record<string, number> | null;
   logIds: { sink: string; logId: string; lagRecords: number; lagSeconds: number | null; shared: boolean }[];
 }
 
@@ -75,18 +85,24 @@ const toNumbers = (m: Map<string, bigint[]>): Record<string, number[]> =>
   Object.fromEntries([...m].map(([t, offs]) => [t, Array.from(offs, (o) => (o === undefined ? 0 : Number(o)))]));
 
 export function historyPoint(r: LagReport): HistoryPoint {
+  const rated = r.flow !== undefined && r.flow.sinceSec !== null;
   return {
     atMs: r.atMs,
+    droppedPerSec: rated ? r.flow!.droppedPerSec : null,
     sinks: Object.fromEntries(
       r.sinks.map((s) => [
         s.sink,
         {
           state: s.state,
+          display: dashboardState(s.state, r.flow?.sinks[s.sink]),
           lagRecords: s.lagRecords,
           lagSeconds: s.lagSeconds,
           throughputPerSec: s.throughputPerSec,
           drainerLag: s.drainerLag,
           deadLetters: s.deadLetters,
+          gutterInPerSec: rated ? r.flow!.sinks[s.sink]!.gutterInPerSec : null,
+          gutterOutPerSec: rated ? r.flow!.sinks[s.sink]!.gutterOutPerSec : null,
+          deadLettersPerSec: rated ? r.flow!.sinks[s.sink]!.deadLettersPerSec : null,
         },
       ]),
     ),
@@ -116,7 +132,7 @@ export class LagSampler {
   readonly #groups = new Map<string, string[]>();
   readonly #history: RingBuffer<HistoryPoint>;
   readonly #clusterErrors = new Map<string, string>();
-  #prev: { snapshot: OffsetSnapshot; report: LagReport } | undefined;
+  #prev: { snapshot: OffsetSnapshot; report: LagReport; scrapes: TargetScrape[] | undefined } | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
   #stopped = false;
@@ -169,13 +185,26 @@ export class LagSampler {
   /** Takes one sample now and returns its report (also kept as latest and in the history). */
   async sample(): Promise<LagReport> {
     const clusters = this.model.plan.clusters.map((c) => c.name);
-    const reads = await Promise.all(clusters.map((c) => this.#readCluster(c)));
+    const targets = this.#config.monitor.scrape;
+    const [reads, scrapes] = await Promise.all([
+      Promise.all(clusters.map((c) => this.#readCluster(c))),
+      targets.length === 0
+        ? undefined
+        : (this.#options.scrape ?? scrapeTargets)(targets, Math.min(this.#readTimeoutMs, this.intervalMs), this.#now),
+    ]);
     const snapshot: OffsetSnapshot = {
       atMs: this.#now(),
       clusters: Object.fromEntries(clusters.map((c, i) => [c, reads[i]!])),
     };
     const report = computeLag(this.model, snapshot, this.#prev?.snapshot, this.#prev?.report);
-    this.#prev = { snapshot, report };
+    if (scrapes) {
+      report.flow = computeFlow(
+        scrapes,
+        this.#prev?.scrapes,
+        this.#config.sinks.map((s) => s.name),
+      );
+    }
+    this.#prev = { snapshot, report, scrapes };
     this.#history.push(historyPoint(report));
     this.#options.onSample?.(report);
     return report;

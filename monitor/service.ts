@@ -5,12 +5,20 @@
  * - GET /api/state — the latest LagReport (monitor/lag.ts); 503 until the first sample.
  * - GET /api/history?seconds=N — history points of the last N seconds (default and cap:
  *   monitor.historyMs), oldest first: `{ intervalMs, historyMs, points: HistoryPoint[] }`.
+ * - GET /api/plan — the placement plan (router/placement-plan.ts): which logId lives on which
+ *   cluster and topic, which topics each sink consumes.
+ * - GET / — the dashboard (monitor/dashboard/: plain HTML, JS and uPlot, served as files;
+ *   nothing to build). Its files carry no data and need no token; the page sends the token
+ *   it is given as /#token=<token> with every API call.
  * - GET /metrics — Prometheus text (core/telemetry.ts, component "monitor").
  * - GET /healthz — "ok"; never needs the token (liveness probes carry none).
  *
- * With monitor.token set, every route but /healthz needs `Authorization: Bearer <token>`.
+ * With monitor.token set, every route but /healthz and the dashboard's files needs
+ * `Authorization: Bearer <token>`.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { SpillwayConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
@@ -33,6 +41,21 @@ export interface RunningMonitor {
   close(): Promise<void>;
 }
 
+const here = new URL('./dashboard/', import.meta.url);
+const uplotDist = new URL('.', `file://${createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js')}`);
+
+/** The dashboard's files, read once: path -> [content type, body]. */
+function dashboardFiles(): Map<string, [string, Buffer]> {
+  const read = (base: URL, name: string) => fs.readFileSync(new URL(name, base));
+  return new Map([
+    ['/', ['text/html; charset=utf-8', read(here, 'index.html')]],
+    ['/assets/dashboard.js', ['text/javascript; charset=utf-8', read(here, 'dashboard.js')]],
+    ['/assets/dashboard.css', ['text/css; charset=utf-8', read(here, 'dashboard.css')]],
+    ['/assets/uPlot.iife.min.js', ['text/javascript; charset=utf-8', read(uplotDist, 'uPlot.iife.min.js')]],
+    ['/assets/uPlot.min.css', ['text/css; charset=utf-8', read(uplotDist, 'uPlot.min.css')]],
+  ]);
+}
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -52,6 +75,7 @@ export async function startMonitor(config: SpillwayConfig, options: MonitorOptio
       ? undefined
       : new TokenCheck([{ agent: 'monitor', token: config.monitor.token }]);
   const maxSeconds = sampler.historyMs / 1000;
+  const files = dashboardFiles();
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://monitor');
@@ -63,6 +87,13 @@ export async function startMonitor(config: SpillwayConfig, options: MonitorOptio
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, { error: `the monitor is read-only; ${req.method} ${route} is not served` });
+      return;
+    }
+    const file = files.get(route === '/index.html' ? '/' : route);
+    if (file) {
+      res.writeHead(200, { 'content-type': file[0], 'content-length': file[1].length, 'cache-control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : file[1]);
+      done(200);
       return;
     }
     if (auth && auth.agentFor(req.headers.authorization) === undefined) {
@@ -92,13 +123,18 @@ export async function startMonitor(config: SpillwayConfig, options: MonitorOptio
       const points = sampler.history(seconds === undefined ? undefined : Math.min(seconds, maxSeconds));
       sendJson(res, 200, { intervalMs: sampler.intervalMs, historyMs: sampler.historyMs, points });
       done(200);
+    } else if (route === '/api/plan') {
+      sendJson(res, 200, sampler.model.plan);
+      done(200);
     } else if (route === '/metrics') {
       telemetry.expose().then(
         (m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.body),
         (err) => res.writeHead(500).end(String(err)),
       );
     } else {
-      sendJson(res, 404, { error: `no route ${route}; try /api/state, /api/history, /metrics or /healthz` });
+      sendJson(res, 404, {
+        error: `no route ${route}; try / (the dashboard), /api/state, /api/history, /api/plan, /metrics or /healthz`,
+      });
     }
   });
   const host = config.monitor.listen.host;

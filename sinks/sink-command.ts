@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { SpillwayError } from '../core/errors.ts';
-import { type MetricsServer, startMetricsServer } from '../core/metrics-server.ts';
+import { type MetricsServer, metricsPortOption, startMetricsServer } from '../core/metrics-server.ts';
 import { Telemetry } from '../core/telemetry.ts';
 import { replayDeadLetters } from './runtime/dlq-replay.ts';
 import { type RunningSink, startSink } from './runtime/sink-service.ts';
@@ -55,6 +55,7 @@ export async function sinkCommand(args: string[]): Promise<number> {
   }
   if (typeof values.config !== 'string')
     throw new SpillwayError('SPW_ERR_CLI_USAGE', 'sink: --config FILE is required');
+  const port = metricsPortOption(values['metrics-port'] as string | undefined);
   const config = await loadConfig(values.config);
   const names = typeof values.name === 'string' ? [values.name] : config.sinks.map((s) => s.name);
   const unknown = names.filter((n) => !config.sinks.some((s) => s.name === n));
@@ -69,14 +70,7 @@ export async function sinkCommand(args: string[]): Promise<number> {
   // In parallel: one sink's slow start (a hanging destination's health check) must not delay the others.
   running.push(...(await Promise.all(names.map((name) => startSink(config, name, { telemetry })))));
   let metrics: MetricsServer | undefined;
-  if (typeof values['metrics-port'] === 'string') {
-    const port = Number(values['metrics-port']);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new SpillwayError(
-        'SPW_ERR_CLI_USAGE',
-        `--metrics-port: expected an integer 0..65535, found "${values['metrics-port']}"`,
-      );
-    }
+  if (port !== undefined) {
     metrics = await startMetricsServer(telemetry, {
       port,
       ready: () => ({

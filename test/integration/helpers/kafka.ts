@@ -17,10 +17,14 @@ export function uniqueName(prefix: string): string {
   return `${prefix}.${randomUUID().slice(0, 8)}`;
 }
 
-/** Polls until predicate() is true; fails with `what` after timeoutMs. */
-export async function waitFor(what: string, predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
+/** Polls until predicate() is (or resolves) true; fails with `what` after timeoutMs. */
+export async function waitFor(
+  what: string,
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
   }
