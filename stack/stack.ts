@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SpillwayError } from '../core/errors.ts';
 import { type PortName, type Ports, resolvePorts, STACK_DIR, STATE_FILE } from './lib/layout.ts';
 import { isOurProcess, portInUse, readState, spawnDetached, stopPid, tailFile, writeState } from './lib/processes.ts';
-import { SERVICES, type Service, serviceDir } from './lib/services.ts';
+import { SERVICES, type Service, serviceDir, stackServices } from './lib/services.ts';
 import { checkJava, fetchJars } from './lib/tools.ts';
 
 /** First start on 2 slow cores takes ~30-60 s (OpenSearch loads ~90 jars); 240 s leaves room for a loaded CI box. */
@@ -91,6 +91,8 @@ async function waitReady(service: Service, ports: Ports, pid: number, startedAt:
 
 export interface UpOptions {
   autoPorts?: boolean;
+  /** Run the aux cluster's listener as SASL_SSL (docs/operations.md, "Securing Kafka"). */
+  secureAux?: boolean;
   print?: Print;
 }
 
@@ -100,8 +102,19 @@ export async function stackUp(options: UpOptions = {}): Promise<Ports> {
   const java = checkJava();
   fetchJars();
   const state = readState();
-  const running = SERVICES.filter((s) => alive(s, state) !== undefined);
-  const toStart = SERVICES.filter((s) => !running.includes(s));
+  const auxRunning = alive(SERVICES[1]!, state) !== undefined;
+  const wasSecure = state?.secureAux ?? false;
+  if (options.secureAux && auxRunning && !wasSecure) {
+    throw new SpillwayError(
+      'SPW_ERR_CLI_USAGE',
+      `stack up --secure-aux: kafka-aux is already running with a PLAINTEXT listener (pid ${alive(SERVICES[1]!, state)}); it cannot change while running: stop this checkout's stack first (spillway stack down)`,
+    );
+  }
+  // A secured aux stays secured until `down`, whether or not later `up`s repeat the flag.
+  const secureAux = (options.secureAux ?? false) || wasSecure;
+  const services = stackServices(secureAux);
+  const running = services.filter((s) => alive(s, state) !== undefined);
+  const toStart = services.filter((s) => !running.includes(s));
   // Services still running keep the ports they were started with; only a cold start chooses.
   const ports =
     state && running.length > 0 ? state.ports : await choosePorts(toStart, options.autoPorts ?? false, print);
@@ -115,7 +128,7 @@ export async function stackUp(options: UpOptions = {}): Promise<Ports> {
     }
   }
   for (const s of running) print(`# ${s.name}: already running (pid ${alive(s, state)})`);
-  const next = { ports, services: { ...(state?.services ?? {}) } };
+  const next = { ports, services: { ...(state?.services ?? {}) }, ...(secureAux ? { secureAux } : {}) };
   for (const s of toStart) delete next.services[s.name];
   const started: { service: Service; pid: number; at: number }[] = [];
   for (const s of toStart) {
@@ -137,7 +150,7 @@ export async function stackUp(options: UpOptions = {}): Promise<Ports> {
   );
   // Services that were already running are probed too: "up" promises a ready stack.
   await Promise.all(running.map((s) => waitReady(s, ports, alive(s)!, Date.now())));
-  for (const s of SERVICES) for (const line of s.envLines(ports)) print(line);
+  for (const s of services) for (const line of s.envLines(ports)) print(line);
   return ports;
 }
 
@@ -168,7 +181,7 @@ export async function stackStatus(): Promise<{ ports: Ports; services: ServiceSt
   const state = readState();
   const ports = state?.ports ?? resolvePorts();
   const services = await Promise.all(
-    SERVICES.map(async (s) => {
+    stackServices(state?.secureAux ?? false).map(async (s) => {
       const pid = alive(s, state);
       const ready = pid !== undefined && (await s.ready(ports));
       return { name: s.name, pid, running: pid !== undefined, ready };
@@ -177,15 +190,23 @@ export async function stackStatus(): Promise<{ ports: Ports; services: ServiceSt
   return { ports, services };
 }
 
-/** Env lines for the running stack (bootstrap servers, search URL), as `stack status` prints them. */
-export function stackEnvLines(ports: Ports): string[] {
-  return SERVICES.flatMap((s) => s.envLines(ports));
+/**
+ * Env lines for the running stack (bootstrap servers, search URL), as `stack status` prints
+ * them; a secured aux adds its CA file, user and password file (never the password).
+ */
+export function stackEnvLines(ports: Ports, secureAux = readState()?.secureAux ?? false): string[] {
+  return stackServices(secureAux).flatMap((s) => s.envLines(ports));
 }
 
 export async function stackCommand(args: string[], print: Print = (l) => console.log(l)): Promise<number> {
   const [sub, ...rest] = args;
   const flags = new Set(rest);
-  const known: Record<string, string[]> = { up: ['--auto-ports'], down: ['--purge'], status: [], fetch: ['--force'] };
+  const known: Record<string, string[]> = {
+    up: ['--auto-ports', '--secure-aux'],
+    down: ['--purge'],
+    status: [],
+    fetch: ['--force'],
+  };
   if (!sub || !(sub in known) || sub === '--help') {
     print(STACK_HELP);
     return sub === '--help' || sub === undefined ? 0 : 2;
@@ -199,7 +220,11 @@ export async function stackCommand(args: string[], print: Print = (l) => console
   }
   switch (sub) {
     case 'up':
-      await stackUp({ autoPorts: flags.has('--auto-ports') || process.env.SPW_STACK_AUTO_PORTS === '1', print });
+      await stackUp({
+        autoPorts: flags.has('--auto-ports') || process.env.SPW_STACK_AUTO_PORTS === '1',
+        secureAux: flags.has('--secure-aux'),
+        print,
+      });
       return 0;
     case 'down':
       await stackDown({ purge: flags.has('--purge'), print });
@@ -227,8 +252,12 @@ The local stack: two single-node Kafka 4 clusters (KRaft) and one OpenSearch 2.1
 from Maven Central jars, on 127.0.0.1. State, data and logs live in ${path.relative(process.cwd(), STACK_DIR) || STACK_DIR}.
 
 Commands:
-  up [--auto-ports]   start what is not running and wait until ready (twice is a no-op);
-                      --auto-ports picks free ports if another checkout's stack holds the defaults
+  up [--auto-ports] [--secure-aux]
+                      start what is not running and wait until ready (twice is a no-op);
+                      --auto-ports picks free ports if another checkout's stack holds the defaults;
+                      --secure-aux runs the aux cluster's listener as SASL_SSL: a CA and broker
+                      certificate made on first start, user "spillway" (SCRAM-SHA-512 or PLAIN)
+                      whose password is in the file status prints; stays secured until down
   down [--purge]      stop exactly the processes this checkout started; --purge deletes their data
   status              print each service's state, then env lines (SPW_KAFKA_MAIN=..., SPW_SEARCH_URL=...)
                       exit status 0 only when every service is up

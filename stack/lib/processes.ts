@@ -20,6 +20,8 @@ export interface ServiceState {
 export interface StackState {
   ports: Ports;
   services: Record<string, ServiceState>;
+  /** The aux cluster runs SASL_SSL (`stack up --secure-aux`); kept until `down`. */
+  secureAux?: boolean;
 }
 
 export function readState(): StackState | undefined {

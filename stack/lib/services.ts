@@ -1,6 +1,6 @@
 /**
  * The three stack services: two independent single-node KRaft Kafka clusters ("main" and
- * "aux") and one OpenSearch node. Each knows how to prepare its directory, which command
+ * "aux", which can run SASL_SSL instead of PLAINTEXT) and one OpenSearch node. Each knows how to prepare its directory, which command
  * starts it, and how to tell it is ready (a metadata / cluster-health probe, never a sleep).
  */
 
@@ -12,6 +12,7 @@ import { SpillwayError } from '../../core/errors.ts';
 import type { KafkaCluster } from '../../core/kafka/connection.ts';
 import { probeKafka } from '../../core/kafka/probe.ts';
 import { KAFKA_LIB, OPENSEARCH_JAR, OPENSEARCH_LIB, type PortName, type Ports, STACK_DIR } from './layout.ts';
+import { makeTestCertificates } from './tls-certs.ts';
 
 /** 512 MiB per JVM: three JVMs fit a 2-core / 24 GiB CI box with room for Node and the tests. */
 export const JVM_HEAP = process.env.SPW_STACK_HEAP ?? '512m';
@@ -284,8 +285,65 @@ function kafkaService(
     ports: [portKey, controllerKey],
     prepare: (java, ports) => node.prepare(java, ports[portKey], ports[controllerKey]),
     command: (java) => node.command(java),
-    ready: (ports) => probeKafka([`127.0.0.1:${ports[portKey]}`], 2_000),
+    ready: (ports) => node.ready(ports[portKey], 2_000),
     envLines: (ports) => [`${envName}=127.0.0.1:${ports[portKey]}`],
+  };
+}
+
+/** The SCRAM-SHA-512 (and PLAIN) user a secured aux cluster is made with. */
+export const SECURE_AUX_USER = 'spillway';
+
+/**
+ * Where a secured aux cluster keeps its node: a directory of its own under kafka-aux, so
+ * its storage (formatted with the SCRAM user) never mixes with the plaintext one's.
+ */
+function secureAuxPaths(): { nodeDir: string; tlsDir: string; passwordFile: string } {
+  const nodeDir = path.join(serviceDir('kafka-aux'), 'secure');
+  return { nodeDir, tlsDir: path.join(nodeDir, 'tls'), passwordFile: path.join(nodeDir, 'password') };
+}
+
+/**
+ * The aux cluster with a SASL_SSL listener (`spillway stack up --secure-aux`): a CA and
+ * broker certificate made on first start, and one user, "spillway", that logs in with
+ * SCRAM-SHA-512 or PLAIN. Its password is made once, kept in a 0600 file and never printed:
+ * `stack status` prints the file's path.
+ */
+function secureAuxService(): Service {
+  const name = 'kafka-aux';
+  const { nodeDir, tlsDir, passwordFile } = secureAuxPaths();
+  const node = (): KafkaNode | undefined => {
+    if (!fs.existsSync(passwordFile)) return undefined;
+    const password = fs.readFileSync(passwordFile, 'utf8').trim();
+    const users = { [SECURE_AUX_USER]: password };
+    return new KafkaNode(name, nodeDir, {
+      keystoreFile: path.join(tlsDir, 'server-keystore.pem'),
+      caFile: path.join(tlsDir, 'ca.pem'),
+      scramUsers: users,
+      plainUsers: users,
+    });
+  };
+  return {
+    name,
+    ports: ['kafkaAux', 'kafkaAuxController'],
+    prepare(java, ports) {
+      fs.mkdirSync(nodeDir, { recursive: true, mode: 0o700 });
+      if (!fs.existsSync(passwordFile)) {
+        fs.writeFileSync(passwordFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+      }
+      if (!fs.existsSync(path.join(tlsDir, 'server-keystore.pem')))
+        makeTestCertificates(tlsDir, 'spillway stack kafka-aux');
+      node()!.prepare(java, ports.kafkaAux, ports.kafkaAuxController);
+    },
+    command: (java) => node()!.command(java),
+    ready: async (ports) => (await node()?.ready(ports.kafkaAux, 2_000)) ?? false,
+    envLines: (ports) => [
+      `SPW_KAFKA_AUX=127.0.0.1:${ports.kafkaAux}`,
+      'SPW_KAFKA_AUX_SECURITY=SASL_SSL',
+      `SPW_KAFKA_AUX_CA_FILE=${path.join(tlsDir, 'ca.pem')}`,
+      'SPW_KAFKA_AUX_SASL_MECHANISMS=scram-sha-512,plain',
+      `SPW_KAFKA_AUX_USERNAME=${SECURE_AUX_USER}`,
+      `SPW_KAFKA_AUX_PASSWORD_FILE=${passwordFile}`,
+    ],
   };
 }
 
@@ -334,3 +392,11 @@ export const SERVICES: readonly Service[] = [
   kafkaService('kafka-aux', 'kafkaAux', 'kafkaAuxController', 'SPW_KAFKA_AUX'),
   searchService(),
 ];
+
+/** The same three services with the aux cluster secured (SASL_SSL), for `stack up --secure-aux`. */
+export const SECURE_AUX_SERVICES: readonly Service[] = [SERVICES[0]!, secureAuxService(), SERVICES[2]!];
+
+/** The stack's services in the given mode. */
+export function stackServices(secureAux: boolean): readonly Service[] {
+  return secureAux ? SECURE_AUX_SERVICES : SERVICES;
+}
