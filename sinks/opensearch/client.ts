@@ -23,7 +23,12 @@ async function call(
 ): Promise<SearchReply> {
   if (signal.aborted) return { kind: 'unreachable', reason: 'aborted' };
   const pending = request();
-  const onAbort = () => pending.abort();
+  // A block body, not `() => pending.abort()`: abort() returns the request, a thenable, and
+  // Node's EventTarget chains a listener's returned thenable and rethrows its rejection as
+  // an uncaught exception: the aborted request's RequestAbortedError killed the sink.
+  const onAbort = () => {
+    pending.abort();
+  };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     const res = await pending;
