@@ -128,6 +128,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
   ): Promise<void> {
     const byCriticality = new Map<Criticality, { crit: Criticality; lines: Buffer[] }>();
     for (const l of lines) {
+      telemetry.inc('spillway_records_received_total', { logid: labelOf(l.logId) });
       // A runaway service cannot eat the host's share: its logId's quota applies here first.
       const bucket = buckets.get(l.logId);
       // Inputs that can hold their backlog (files, stdin) wait for the tokens instead of dropping.
@@ -145,7 +146,6 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
         continue;
       }
       const crit = criticalityOfLine(l);
-      telemetry.inc('spillway_records_received_total', { logid: labelOf(l.logId) });
       const g = byCriticality.get(crit) ?? { crit, lines: [] };
       g.lines.push(l.bytes);
       byCriticality.set(crit, g);

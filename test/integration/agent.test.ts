@@ -13,6 +13,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type RunningAgent, startAgent } from '../../agent/service.ts';
 import { validateConfig } from '../../config/load.ts';
 import type { SpillwayConfig } from '../../config/schema.ts';
+import { parsePromText } from '../../monitor/scrape.ts';
+import { criticalityOfRecord } from '../../router/placement.ts';
 import { planPlacement } from '../../router/placement-plan.ts';
 import { startRouter } from '../../router/service.ts';
 import { clusters, waitFor } from './helpers/kafka.ts';
@@ -309,7 +311,7 @@ describe('agent per-logId quota', () => {
     });
     const router = await startRouter(c, { admission: null });
     open.push(router);
-    const agent = await startAgent(c);
+    const agent = await startAgent(c, { metricsPort: 0 });
     open.push(agent);
     const res = await post(agent, [
       ...Array.from({ length: 300 }, (_, seq) => JSON.stringify({ logId: `ag-${run}`, msg: 'runaway', seq })),
@@ -323,6 +325,23 @@ describe('agent per-logId quota', () => {
       reason: `logId "ag-${run}" over its quota of 100 records/s`,
     });
     expect(agent.quotaDropped.get(`ag-${run}`)).toBe(200);
+
+    // The same numbers on /metrics, on the http input's port and on --metrics-port.
+    for (const base of [agent.httpUrl!, agent.metricsUrl!]) {
+      const samples = parsePromText(await (await fetch(`${base}/metrics`)).text());
+      const sum = (name: string, labels: Record<string, string>) =>
+        samples
+          .filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v))
+          .reduce((n, x) => n + x.value, 0);
+      expect(sum('spillway_records_received_total', { component: 'agent', logid: `ag-${run}` })).toBe(300);
+      expect(sum('spillway_records_received_total', { component: 'agent', logid: `sys-${run}` })).toBe(50);
+      expect(sum('spillway_records_dropped_total', { component: 'agent', reason: 'quota' })).toBe(200);
+      // Quota drops carry the line's criticality: logId ag is importance A.
+      const crit = criticalityOfRecord({ logId: `ag-${run}`, level: 'info' }, c);
+      expect(sum('spillway_records_dropped_total', { reason: 'quota', criticality: crit })).toBe(200);
+      expect(sum('spillway_records_sent_total', { component: 'agent' })).toBe(150);
+      expect(sum('spillway_spool_bytes', { component: 'agent' })).toBe(0);
+    }
   });
 });
 

@@ -83,6 +83,9 @@ async function stateOf(sink: string): Promise<string> {
 }
 
 beforeAll(async () => {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set SPW_CHROMIUM`);
+  }
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/ingest`;
