@@ -1,0 +1,99 @@
+/**
+ * The sample service of docker-compose.yml: a few "services" logging through `spillway/pino`
+ * to the agent, the way a real Node service would, plus the webhook the compose config's
+ * http sink posts to (as scripts/demo-load.ts does for the demo).
+ *
+ *   node examples/sample-service.ts
+ *
+ * Environment (defaults suit a laptop with `npm run demo`'s agent):
+ * - SPILLWAY_AGENT_URL   the agent's http input (http://127.0.0.1:9880)
+ * - SAMPLE_PORT          port of the webhook receiver and /healthz (18080)
+ * - SAMPLE_RATE          log lines per second over all logIds (50)
+ * - SAMPLE_FILE_LOG      also append plain-text lines to this file, which the agent's file
+ *                        input tails (unset: no file)
+ * - SPW_WEBHOOK_TOKEN    bearer token the webhook requires (unset: none)
+ *
+ * `spillway/pino` resolves through the package's own "exports" (a self-reference), so this
+ * file must sit inside the spillway package directory, as it does in the image (/app).
+ */
+import { appendFile } from 'node:fs/promises';
+import http from 'node:http';
+import { pino } from 'pino';
+
+const agentUrl = process.env.SPILLWAY_AGENT_URL ?? 'http://127.0.0.1:9880';
+const port = Number(process.env.SAMPLE_PORT ?? 18080);
+const rate = Number(process.env.SAMPLE_RATE ?? 50);
+const fileLog = process.env.SAMPLE_FILE_LOG;
+const webhookToken = process.env.SPW_WEBHOOK_TOKEN;
+
+/** logIds of examples/compose.yaml, plus one that is not configured (it goes to the fallback logId). */
+const SERVICES = [
+  { logId: 'payments', weight: 2 },
+  { logId: 'checkout', weight: 2 },
+  { logId: 'auth', weight: 2 },
+  { logId: 'catalog', weight: 1 },
+  { logId: 'search-indexer', weight: 1 },
+  { logId: 'clickstream', weight: 6 },
+  { logId: 'legacy-cron', weight: 1 },
+] as const;
+const LEVELS = ['info', 'info', 'info', 'info', 'debug', 'warn', 'error'] as const;
+
+const root = pino({
+  level: 'trace',
+  transport: { targets: [{ target: 'spillway/pino', options: { url: agentUrl }, level: 'trace' }] },
+});
+const loggers = SERVICES.flatMap((s) => Array.from({ length: s.weight }, () => root.child({ logId: s.logId })));
+
+let webhookRecords = 0;
+const server = http.createServer((req, res) => {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method === 'GET' && path === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    return;
+  }
+  if (req.method !== 'POST' || path !== '/ingest') {
+    res.writeHead(404).end();
+    return;
+  }
+  if (webhookToken && req.headers.authorization !== `Bearer ${webhookToken}`) {
+    res.writeHead(401).end();
+    req.resume();
+    return;
+  }
+  let n = 0;
+  req.on('data', (chunk: Buffer) => {
+    for (const b of chunk) if (b === 0x0a) n++;
+  });
+  req.on('end', () => {
+    webhookRecords += n;
+    res.writeHead(200).end();
+  });
+});
+await new Promise<void>((resolve) => server.listen(port, '0.0.0.0', resolve));
+console.log(`sample-service: webhook on :${port}/ingest, logging to ${agentUrl} at ${rate} lines/s`);
+
+let seq = 0;
+const tick = setInterval(
+  () => {
+    const logger = loggers[seq % loggers.length]!;
+    const level = LEVELS[seq % LEVELS.length]!;
+    logger[level]({ seq, orderId: `o-${seq % 977}` }, `${level} event ${seq}`);
+    if (fileLog && seq % 10 === 0) {
+      appendFile(fileLog, `${new Date().toISOString()} report step ${seq} done\n`).catch((err: Error) =>
+        console.error(`sample-service: cannot append to ${fileLog}: ${err.message}`),
+      );
+    }
+    seq++;
+  },
+  Math.max(1, Math.round(1000 / rate)),
+);
+const report = setInterval(() => console.log(`sample-service: logged ${seq}, webhook got ${webhookRecords}`), 30_000);
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    clearInterval(tick);
+    clearInterval(report);
+    // pino ends the transport when the process exits; its close() ships what is buffered.
+    server.close(() => console.log(`sample-service: stopped after ${seq} lines`));
+  });
+}
