@@ -84,22 +84,8 @@ function brokerOf(err: unknown): string {
  */
 export function securityError(what: string, cluster: KafkaCluster, err: unknown): SpillwayError | undefined {
   const context = { cluster: cluster.name };
-  const auth = findInErrorTree(
-    err,
-    (e) => e.code === 'PLT_KFK_AUTHENTICATION' || e.apiId === 'SASL_AUTHENTICATION_FAILED',
-  );
-  if (auth) {
-    const who = cluster.sasl
-      ? `user "${cluster.sasl.username}" with ${cluster.sasl.mechanism.toUpperCase()}`
-      : 'no SASL settings';
-    return new SpillwayError(
-      'SPW_ERR_KAFKA_AUTH',
-      `${what} on cluster "${cluster.name}": authentication failed${brokerOf(err)} (${who}): the broker refused the SASL login; check security.sasl of cluster "${cluster.name}" (mechanism, username, password)`,
-      { cause: err, context },
-    );
-  }
-  const tls = findInErrorTree(err, isTlsFailure);
-  if (tls) {
+  const at = brokerOf(err);
+  const tlsError = (problem: string) => {
     const trust = !cluster.tls
       ? 'no TLS settings'
       : cluster.tls.caFile
@@ -107,7 +93,29 @@ export function securityError(what: string, cluster: KafkaCluster, err: unknown)
         : 'no caFile: trusting the system CAs only';
     return new SpillwayError(
       'SPW_ERR_KAFKA_TLS',
-      `${what} on cluster "${cluster.name}": TLS handshake failed${brokerOf(err)}: ${tls.message} (${trust}); check security.tls of cluster "${cluster.name}" and that the listener speaks TLS`,
+      `${what} on cluster "${cluster.name}": ${problem} (${trust}); check security.tls of cluster "${cluster.name}" and that the listener speaks TLS`,
+      { cause: err, context },
+    );
+  };
+  // TLS first: a failed handshake is the root cause even when a SASL step failed after it.
+  const tls = findInErrorTree(err, isTlsFailure);
+  if (tls) return tlsError(`TLS handshake failed${at}: ${tls.message}`);
+  const auth = findInErrorTree(
+    err,
+    (e) => e.code === 'PLT_KFK_AUTHENTICATION' || e.apiId === 'SASL_AUTHENTICATION_FAILED',
+  );
+  // A TLS listener closes a plaintext client's connection at its first bytes, the SASL
+  // handshake; the client reports that as "Cannot find a suitable SASL mechanism.".
+  if (auth && !cluster.tls && findInErrorTree(auth.cause, (e) => e.code === 'PLT_KFK_NETWORK')) {
+    return tlsError(`connection closed${at} at the SASL handshake, as a TLS listener does to a plaintext client`);
+  }
+  if (auth) {
+    const who = cluster.sasl
+      ? `user "${cluster.sasl.username}" with ${cluster.sasl.mechanism.toUpperCase()}`
+      : 'no SASL settings';
+    return new SpillwayError(
+      'SPW_ERR_KAFKA_AUTH',
+      `${what} on cluster "${cluster.name}": authentication failed${at} (${who}): the broker refused the SASL login; check security.sasl of cluster "${cluster.name}" (mechanism, username, password)`,
       { cause: err, context },
     );
   }
