@@ -20,6 +20,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { sinkSchema } from '../../config/sink.ts';
 import { createDestination } from '../../sinks/registry.ts';
 import { type RunningSink, startSink } from '../../sinks/runtime/sink-service.ts';
+import { compileIndexTemplate } from '../../sinks/search-core/index-name.ts';
+import { templateName } from '../../sinks/search-core/index-template.ts';
 import { makeTestCertificates, type TestCertificates } from '../../stack/lib/tls-certs.ts';
 import { newRun, pipelineConfig, produceRecords } from './helpers/pipeline.ts';
 import { type SearchProxy, startSearchProxy } from './helpers/search-proxy.ts';
@@ -99,6 +101,7 @@ let certs: TestCertificates;
 let proxy: SearchProxy;
 const gates: Gate[] = [];
 const running: RunningSink[] = [];
+const runs: string[] = [];
 beforeAll(async () => {
   certs = makeTestCertificates(path.join(dir, 'tls'), 'spillway search gate');
   proxy = await startSearchProxy(inject('stack').searchUrl);
@@ -108,6 +111,17 @@ afterEach(async () => {
   for (const g of gates.splice(0)) await g.close();
 });
 afterAll(async () => {
+  // What the sinks made: this file's indices and the index templates installed for them.
+  const c = new Client({ node: inject('stack').searchUrl });
+  try {
+    for (const run of runs) {
+      await c.indices.delete({ index: `it-sec-${run}-*`, ignore_unavailable: true } as never).catch(() => {});
+      const name = templateName(compileIndexTemplate(`it-sec-${run}-{logId}`).pattern);
+      await c.transport.request({ method: 'DELETE', path: `/_index_template/${name}` }).catch(() => {});
+    }
+  } finally {
+    await c.close();
+  }
   await proxy?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -144,6 +158,7 @@ function searchSink(
   auth: Record<string, string>,
   tls: Record<string, unknown> = { caFile: certs.caFile },
 ) {
+  runs.push(run);
   return {
     type,
     name: `${type}-${run}`,
