@@ -11,14 +11,15 @@ import { Telemetry } from '../core/telemetry.ts';
 import { replayDeadLetters } from './runtime/dlq-replay.ts';
 import { type RunningSink, startSink } from './runtime/sink-service.ts';
 
-export const SINK_HELP = `spillway sink --config FILE [--name SINK] [--metrics-port N]
+export const SINK_HELP = `spillway sink --config FILE [--name SINK] [--metrics-port N [--metrics-host ADDR]]
 
 Runs the named sink (default: every sink in the config): its consumer group
 spw.sink.<name> on every cluster carrying its logIds, and its gutter drainer
 spw.gutter.<name>. SIGTERM or SIGINT stops fetching, finishes or spills what is in flight,
 commits and exits. In production run one process per sink (--name): sinks in one process
 share its CPU, so a sink busy spilling can slow the others. --metrics-port serves
-/metrics, /healthz and /readyz on 127.0.0.1.`;
+/metrics, /healthz and /readyz on 127.0.0.1, or on --metrics-host (0.0.0.0 in a container,
+so the monitor in another container can scrape it).`;
 
 export const DLQ_HELP = `spillway dlq replay --config FILE --sink NAME
 
@@ -46,8 +47,13 @@ function parse(
 export async function sinkCommand(args: string[]): Promise<number> {
   const { values } = parse(
     args,
-    { config: { type: 'string' }, name: { type: 'string' }, 'metrics-port': { type: 'string' } },
-    'spillway sink --config FILE [--name SINK] [--metrics-port N]',
+    {
+      config: { type: 'string' },
+      name: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
+    },
+    'spillway sink --config FILE [--name SINK] [--metrics-port N [--metrics-host ADDR]]',
   );
   if (values.help) {
     console.log(SINK_HELP);
@@ -56,6 +62,9 @@ export async function sinkCommand(args: string[]): Promise<number> {
   if (typeof values.config !== 'string')
     throw new SpillwayError('SPW_ERR_CLI_USAGE', 'sink: --config FILE is required');
   const port = metricsPortOption(values['metrics-port'] as string | undefined);
+  const host = values['metrics-host'];
+  if (host !== undefined && (typeof host !== 'string' || host === '' || port === undefined))
+    throw new SpillwayError('SPW_ERR_CLI_USAGE', 'sink: --metrics-host ADDR goes with --metrics-port N');
   const config = await loadConfig(values.config);
   const names = typeof values.name === 'string' ? [values.name] : config.sinks.map((s) => s.name);
   const unknown = names.filter((n) => !config.sinks.some((s) => s.name === n));
@@ -73,6 +82,7 @@ export async function sinkCommand(args: string[]): Promise<number> {
   if (port !== undefined) {
     metrics = await startMetricsServer(telemetry, {
       port,
+      host,
       ready: () => ({
         ready: true,
         detail: {

@@ -306,6 +306,23 @@ describe('docker-compose.yml and examples/compose.yaml agree', () => {
     expect(service('sample-service').environment?.SPILLWAY_AGENT_URL).toBe(`http://${agentName}:${http!.listen.port}`);
   });
 
+  it('lets the monitor scrape the router, the agent and every sink where they serve /metrics', () => {
+    const served = new Map<string, string>(); // service -> port its /metrics answers on, reachable from other containers
+    for (const [name] of byCommand('router')) served.set(name, String(config.router.listen.port));
+    const http = config.agent.inputs.find((i) => i.type === 'http');
+    for (const [name] of byCommand('agent')) served.set(name, String(http!.listen.port));
+    for (const [name, s] of byCommand('sink')) {
+      expect(flagValue(s.command!, '--metrics-host'), `${name} --metrics-host`).toBe('0.0.0.0');
+      served.set(name, flagValue(s.command!, '--metrics-port')!);
+    }
+    const targets = config.monitor.scrape.map((t) => new URL(t.url));
+    for (const url of targets) {
+      expect(served.get(url.hostname), `${url} is a service serving /metrics`).toBe(url.port);
+      expect(url.pathname).toBe('/metrics');
+    }
+    expect(targets.map((u) => u.hostname).sort()).toEqual([...served.keys()].sort());
+  });
+
   it('sends the agent to the router with a token the router accepts', () => {
     const [[routerName]] = byCommand('router') as [[string, ComposeService]];
     expect(config.agent.uplink.url).toBe(`http://${routerName}:${config.router.listen.port}`);

@@ -146,6 +146,7 @@ describe('Dockerfile', () => {
       pkg.bin.spillway!,
       'cli/main.ts',
       'examples/compose.yaml',
+      'monitor/dashboard/index.html',
     ]) {
       expect(dockerIgnored(ignore, kept), kept).toBe(false);
     }
