@@ -44,6 +44,20 @@ describe.runIf(localStack)('spillway stack status', () => {
   });
 });
 
+describe.runIf(localStack)('spillway stack up --secure-aux', () => {
+  it('is refused while kafka-aux runs plaintext, naming what to do, and starts nothing', () => {
+    const res = spawnSync(process.execPath, ['bin/spillway.js', 'stack', 'up', '--secure-aux'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(res.status).toBe(2);
+    expect(res.stderr.trim()).toMatch(
+      /^spillway stack: stack up --secure-aux: kafka-aux is already running with a PLAINTEXT listener \(pid \d+\); it cannot change while running: stop this checkout's stack first \(spillway stack down\) \[SPW_ERR_CLI_USAGE\]$/,
+    );
+    expect(res.stdout).toBe('');
+  });
+});
+
 describe.runIf(localStack)('a second checkout', () => {
   it('is told which ports another checkout holds, instead of colliding, and starts nothing', () => {
     const res = spawnSync(process.execPath, ['bin/spillway.js', 'stack', 'up'], {
