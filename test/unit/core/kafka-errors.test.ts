@@ -4,6 +4,8 @@
  * test/integration/kafka-security.test.ts), classified with exact messages.
  */
 import { describe, expect, it } from 'vitest';
+import { SpillwayError } from '../../../core/errors.ts';
+import { clientOptions } from '../../../core/kafka/connection.ts';
 import { isRetriableKafkaError, wrapKafkaError } from '../../../core/kafka/errors.ts';
 
 /** An error object with the client's fields. */
@@ -84,5 +86,21 @@ describe('wrapKafkaError on security failures', () => {
     expect(wrapped.message).not.toContain(sasl.password);
     expect(wrapped.retriable).toBe(code === 'SPW_ERR_KAFKA_ADMIN');
     expect(isRetriableKafkaError(err)).toBe(code === 'SPW_ERR_KAFKA_ADMIN');
+  });
+});
+
+describe('clientOptions with TLS files', () => {
+  it('an unreadable caFile is SPW_ERR_KAFKA_TLS naming the cluster, the key and the file', () => {
+    let err: unknown;
+    try {
+      clientOptions({ name: 'aux', brokers: ['127.0.0.1:9093'], tls: { caFile: '/nonexistent/ca.pem' } }, 'unit');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SpillwayError);
+    expect({ code: (err as SpillwayError).code, message: (err as SpillwayError).message }).toEqual({
+      code: 'SPW_ERR_KAFKA_TLS',
+      message: 'cluster "aux": cannot read security.tls.caFile /nonexistent/ca.pem: ENOENT',
+    });
   });
 });
