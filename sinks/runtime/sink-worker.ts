@@ -411,6 +411,12 @@ export class SinkWorker {
         );
         const retry = result.failed.filter((f) => f.retryable);
         const dead = result.failed.filter((f) => !f.retryable);
+        if (this.#o.mode === 'main' && !gutterEnabled && retry.length > 0) {
+          // No gutter topic exists to park them in: retry just those records after a pause.
+          const again = retry.map((f) => items[f.index]!);
+          this.#later(() => this.#enqueue(key, again), BREAKER_PROBE_MS);
+          retry.length = 0;
+        }
         await Promise.all([
           this.#failed(
             retry.map((f) => items[f.index]!),

@@ -146,4 +146,45 @@ describe('sink runtime', () => {
     await waitFor('the spilled ones drained too', () => dest.count() >= 2000, 60_000);
     expect(new Set([...dest.delivered.values()].flat()).size).toBe(2000);
   });
+
+  it('without a gutter, retries the items a bulk write failed until they land, spilling nothing', async () => {
+    const run = newRun();
+    const name = `t-${run}`;
+    const config = pipelineConfig({
+      run,
+      logIds: [`a-${run}`],
+      sinks: [sinkSection(name, { gutter: { enabled: false } })],
+    });
+    // Every odd record fails retryably on its first two attempts (a bulk item 429), then lands.
+    const attempts = new Map<number, number>();
+    const dest = new MemoryDestination();
+    const write = dest.write.bind(dest);
+    dest.write = async (key, records) => {
+      const failed: { index: number; retryable: boolean; reason: string }[] = [];
+      const ok: SinkRecord[] = [];
+      records.forEach((r, index) => {
+        const seq = (JSON.parse(r.value.toString()) as { seq: number }).seq;
+        const n = (attempts.get(seq) ?? 0) + 1;
+        attempts.set(seq, n);
+        if (seq % 2 === 1 && n <= 2) failed.push({ index, retryable: true, reason: '429 es_rejected_execution' });
+        else ok.push(r);
+      });
+      await write(key, ok);
+      return failed.length === 0 ? { kind: 'ok' } : { kind: 'partial', failed };
+    };
+    await produceRecords(
+      config,
+      Array.from({ length: 300 }, (_, seq) => ({ logId: `a-${run}`, seq })),
+    );
+    const sink = await startSink(config, name, { destination: dest, maxWaitMs: 100, commitIntervalMs: 200 });
+    running.push(sink);
+    await waitFor('all 300 delivered', () => dest.count() >= 300, 60_000);
+    expect([...dest.delivered.get(`a-${run}`)!].sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 300 }, (_, i) => i),
+    );
+    expect(attempts.get(1)).toBe(3);
+    expect(attempts.get(0)).toBe(1);
+    expect(await sink.telemetry.value('spillway_gutter_records_total', { sink: name, direction: 'in' })).toBe(0);
+    expect(await sink.telemetry.value('spillway_dead_letters_total', { sink: name })).toBe(0);
+  });
 });
