@@ -1,14 +1,18 @@
 /**
- * The sample service of docker-compose.yml: a few "services" logging through `spillway/pino`
- * to the agent, the way a real Node service would, plus the webhook the compose config's
- * http sink posts to (as scripts/demo-load.ts does for the demo).
+ * The load of `npm run demo` and the sample service of docker-compose.yml: a few
+ * "services" (several logIds, levels and importances, clickstream the noisy one) logging
+ * through `spillway/pino` to the agent, the way a real Node service would, plus the
+ * webhook the configs' http sink posts to.
  *
  *   node examples/sample-service.ts
  *
  * Environment (defaults suit a laptop with `npm run demo`'s agent):
  * - SPILLWAY_AGENT_URL   the agent's http input (http://127.0.0.1:9880)
+ * - SAMPLE_HOST          address the webhook listens on (127.0.0.1; compose sets 0.0.0.0)
  * - SAMPLE_PORT          port of the webhook receiver and /healthz (18080)
  * - SAMPLE_RATE          log lines per second over all logIds (50)
+ * - SAMPLE_SECONDS       stop by itself after this long (unset: run until SIGTERM / SIGINT)
+ * - SAMPLE_REPORT_MS     how often it prints its progress (30000)
  * - SAMPLE_FILE_LOG      also append plain-text lines to this file, which the agent's file
  *                        input tails (unset: no file)
  * - SPW_WEBHOOK_TOKEN    bearer token the webhook requires (unset: none)
@@ -21,7 +25,10 @@ import http from 'node:http';
 import { pino } from 'pino';
 
 const agentUrl = process.env.SPILLWAY_AGENT_URL ?? 'http://127.0.0.1:9880';
+const host = process.env.SAMPLE_HOST ?? '127.0.0.1';
 const port = Number(process.env.SAMPLE_PORT ?? 18080);
+const seconds = process.env.SAMPLE_SECONDS === undefined ? undefined : Number(process.env.SAMPLE_SECONDS);
+const reportMs = Number(process.env.SAMPLE_REPORT_MS ?? 30_000);
 const rate = Number(process.env.SAMPLE_RATE ?? 50);
 const fileLog = process.env.SAMPLE_FILE_LOG;
 const webhookToken = process.env.SPW_WEBHOOK_TOKEN;
@@ -69,8 +76,11 @@ const server = http.createServer((req, res) => {
     res.writeHead(200).end();
   });
 });
-await new Promise<void>((resolve) => server.listen(port, '0.0.0.0', resolve));
-console.log(`sample-service: webhook on :${port}/ingest, logging to ${agentUrl} at ${rate} lines/s`);
+await new Promise<void>((resolve) => server.listen(port, host, resolve));
+console.log(
+  `sample-service: webhook on ${host}:${port}/ingest, logging to ${agentUrl} at ${rate} lines/s` +
+    (seconds === undefined ? '' : ` for ${seconds} s`),
+);
 
 let seq = 0;
 const tick = setInterval(
@@ -87,13 +97,15 @@ const tick = setInterval(
   },
   Math.max(1, Math.round(1000 / rate)),
 );
-const report = setInterval(() => console.log(`sample-service: logged ${seq}, webhook got ${webhookRecords}`), 30_000);
+const report = setInterval(() => console.log(`sample-service: logged ${seq}, webhook got ${webhookRecords}`), reportMs);
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    clearInterval(tick);
-    clearInterval(report);
-    // pino ends the transport when the process exits; its close() ships what is buffered.
-    server.close(() => console.log(`sample-service: stopped after ${seq} lines`));
-  });
+function stop(): void {
+  clearInterval(tick);
+  clearInterval(report);
+  clearTimeout(timer);
+  // pino ends the transport when the process exits; its close() ships what is buffered.
+  server.close(() => console.log(`sample-service: stopped after ${seq} lines, webhook got ${webhookRecords}`));
+  server.closeAllConnections();
 }
+const timer = seconds === undefined ? undefined : setTimeout(stop, seconds * 1000);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, stop);

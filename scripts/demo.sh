@@ -108,6 +108,7 @@ file archive in .spillway/archive. In a terminal: npm run spillway -- lag --conf
 ${stall:+Stalling sink \"$stall\": its destination hangs from ${SPW_DEMO_STALL_AFTER:-30} s for ${SPW_DEMO_STALL_FOR:-45} s.
 }Runs for $seconds s; Ctrl-C stops everything.
 TXT
-node scripts/demo-load.ts --config "$config" --seconds "$seconds"
+SAMPLE_RATE=${SPW_DEMO_RATE:-500} SAMPLE_SECONDS=$seconds SAMPLE_REPORT_MS=5000 \
+  SAMPLE_FILE_LOG=.spillway/demo-logs/reports.log node examples/sample-service.ts
 curl -s "$SPW_SEARCH_URL/_cat/indices/logs-*?h=index,docs.count&s=index" || true
 node bin/spillway.js lag --config "$config" --interval-ms 2000 2>/dev/null || true

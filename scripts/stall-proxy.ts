@@ -78,18 +78,17 @@ let wasStalled = false;
 const report = setInterval(() => {
   const stalled = Date.now() >= stallFrom && Date.now() < stallUntil;
   if (stalled !== wasStalled) {
-    console.log(stalled ? 'stall-proxy: destination now hangs' : `stall-proxy: destination answers again (${held} requests held)`);
+    console.log(
+      stalled ? 'stall-proxy: destination now hangs' : `stall-proxy: destination answers again (${held} requests held)`,
+    );
     wasStalled = stalled;
   }
 }, 500);
-setTimeout(
-  () => {
-    clearInterval(report);
-    server.close();
-    server.closeAllConnections();
-    agent.destroy();
-  },
-  Number(values.seconds) * 1000,
-).unref();
+setTimeout(() => {
+  clearInterval(report);
+  server.close();
+  server.closeAllConnections();
+  agent.destroy();
+}, Number(values.seconds) * 1000).unref();
 process.once('SIGTERM', () => process.exit(0));
 process.once('SIGINT', () => process.exit(0));
