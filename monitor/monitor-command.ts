@@ -15,9 +15,11 @@ export const MONITOR_HELP = `spillway monitor --config FILE [--port N]
 
 Samples, every monitor.intervalMs on every cluster, the end offsets of every Spillway topic
 and the committed offsets of every sink group (spw.sink.<sink>) and gutter drainer
-(spw.gutter.<sink>); computes lag per sink, logId and topic, and serves on monitor.listen:
-GET /api/state, /api/history?seconds=N, /metrics (Prometheus), /healthz. With
-monitor.token set, all but /healthz need "Authorization: Bearer <token>".
+(spw.gutter.<sink>); computes lag per sink, logId and topic; reads the /metrics of the
+components in monitor.scrape (shedding, gutter flow, sink states); and serves on
+monitor.listen: the dashboard at /, GET /api/state, /api/history?seconds=N, /api/plan,
+/metrics (Prometheus), /healthz. With monitor.token set, the API and /metrics need
+"Authorization: Bearer <token>" (open the dashboard as /#token=<token>).
 --port overrides monitor.listen.port. SIGTERM or SIGINT stops it.`;
 
 export const LAG_HELP = `spillway lag --config FILE [--json] [--interval-ms N]

@@ -185,28 +185,54 @@ export interface LocalStackStatus {
   endpoints: InfraEndpoints;
 }
 
-export function localStackProvider(status: () => Promise<LocalStackStatus>): InfraProvider {
+/** How the local-stack provider starts a stack that is down, and stops it after the run. */
+export interface LocalStackControl {
+  up(): Promise<void>;
+  down(): Promise<void>;
+}
+
+/**
+ * The local JVM stack. Up already: used as it is and left running. Down, with `control`:
+ * started for the run and stopped after it, so `npm test` alone works on a fresh machine;
+ * without `control` (SPW_TEST_NO_STACK_START=1), not available, naming the command.
+ */
+export function localStackProvider(
+  status: () => Promise<LocalStackStatus>,
+  control?: LocalStackControl,
+): InfraProvider {
   let last: LocalStackStatus | undefined;
+  let startIt = false;
   return {
     name: 'local-stack',
     async detect() {
       last = await status();
       const down = last.services.filter((s) => !s.ready).map((s) => s.name);
       if (down.length > 0) {
+        const why = `the local stack is not up (${down.join(', ')} not ready)`;
+        if (control) {
+          startIt = true;
+          return { available: true, reason: `${why}: starting it for this run and stopping it after` };
+        }
         return {
           available: false,
-          reason: `the local stack is not up (${down.join(', ')} not ready): run \`npm run stack -- up\` first, or \`bash .ci/run\` which starts it`,
+          reason: `${why}: run \`npm run stack -- up\` first, or \`bash .ci/run\` which starts it`,
         };
       }
       return { available: true, reason: `${last.services.map((s) => s.name).join(', ')} up` };
     },
     async start() {
+      if (startIt && control) {
+        await control.up();
+        last = await status();
+      }
       const s = last ?? (await status());
       const e = s.endpoints;
       return {
         endpoints: e,
         summary: `SPW_KAFKA_MAIN=${e.kafkaMain} SPW_KAFKA_AUX=${e.kafkaAux} SPW_SEARCH_URL=${e.searchUrl} (${e.searchEngine})`,
-        stop: async () => {},
+        stop: async () => {
+          if (startIt && control) await control.down();
+        },
       };
     },
   };

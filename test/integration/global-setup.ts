@@ -2,12 +2,13 @@
  * Integration tests need two Kafka clusters and a search engine. This picks where they come
  * from before any test runs (test/infra/providers.ts: environment variables, then
  * testcontainers when a Docker engine is reachable, then the local JVM stack), prints the
- * choice and why, and hands the endpoints to the tests. It never starts the local stack
- * (that is .ci/run's or the developer's `spillway stack up`), so a failure says exactly that.
+ * choice and why, and hands the endpoints to the tests. A local stack that is down is
+ * started for the run and stopped after it (SPW_TEST_NO_STACK_START=1 refuses instead);
+ * one already up (.ci/run's, the developer's) is used and left running.
  */
 import type { TestProject } from 'vitest/node';
 import { probeKafka } from '../../core/kafka/index.ts';
-import { stackEnvLines, stackStatus } from '../../stack/stack.ts';
+import { stackDown, stackEnvLines, stackStatus, stackUp } from '../../stack/stack.ts';
 import {
   chooseProvider,
   envProvider,
@@ -57,7 +58,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
       search: probeSearch,
     }),
     testcontainersProvider(detectDocker, startContainers),
-    localStackProvider(localStack),
+    localStackProvider(
+      localStack,
+      process.env.SPW_TEST_NO_STACK_START === '1'
+        ? undefined
+        : {
+            up: async () => {
+              await stackUp({ autoPorts: true });
+            },
+            down: () => stackDown(),
+          },
+    ),
   ]);
   for (const line of log) console.log(line);
   const infra = await provider.start();

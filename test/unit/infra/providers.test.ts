@@ -131,6 +131,43 @@ describe('chooseProvider', () => {
   });
 });
 
+describe('localStackProvider', () => {
+  it('starts a stack that is down for the run and stops it after; leaves one that is up alone', async () => {
+    const calls: string[] = [];
+    let ready = false;
+    const control = {
+      up: async () => {
+        calls.push('up');
+        ready = true;
+      },
+      down: async () => {
+        calls.push('down');
+        ready = false;
+      },
+    };
+    const status = async () => ({
+      services: [{ name: 'kafka-main', ready }],
+      endpoints: ENDPOINTS,
+    });
+    const p = localStackProvider(status, control);
+    expect(await p.detect()).toEqual({
+      available: true,
+      reason: 'the local stack is not up (kafka-main not ready): starting it for this run and stopping it after',
+    });
+    const started = await p.start();
+    expect(calls).toEqual(['up']);
+    await started.stop();
+    expect(calls).toEqual(['up', 'down']);
+
+    calls.length = 0;
+    ready = true;
+    const q = localStackProvider(status, control);
+    expect((await q.detect()).available).toBe(true);
+    await (await q.start()).stop();
+    expect(calls).toEqual([]);
+  });
+});
+
 describe('envProvider', () => {
   it.each([
     [{ SPW_TEST_KAFKA_MAIN: 'a:1' }, 'SPW_TEST_KAFKA_AUX and SPW_TEST_SEARCH_URL not set'],
