@@ -64,7 +64,14 @@ trap stop INT TERM EXIT
 node bin/spillway.js router --config "$config" >"$logs/router.log" 2>&1 &
 pids+=($!)
 if [ -n "$stall" ]; then
-  node scripts/stall-proxy.ts --target "${!stall_var}" --port 19299 --seconds "$seconds" \
+  # The real destination (the config's default when the variable is unset), the proxy in
+  # front of its origin, and the same URL with the proxy's address for the stalled sink.
+  case "$stall" in
+    search) real=$SPW_SEARCH_URL ;;
+    webhook) real=${SPW_WEBHOOK_URL:-http://127.0.0.1:18080/ingest} ;;
+  esac
+  stall_url=$(echo "$real" | sed -E 's#^(https?://)[^/]+#\1127.0.0.1:19299#')
+  node scripts/stall-proxy.ts --target "$(echo "$real" | sed -E 's#^(https?://[^/]+).*#\1#')" --port 19299 --seconds "$seconds" \
     --stall-after "${SPW_DEMO_STALL_AFTER:-30}" --stall-for "${SPW_DEMO_STALL_FOR:-45}" >"$logs/stall-proxy.log" 2>&1 &
   pids+=($!)
 fi
@@ -76,7 +83,7 @@ for sink in $(node -e '
   console.log(c.sinks.map((s) => s.name).join(" "));
 ' "$config"); do
   if [ "$sink" = "$stall" ]; then
-    env "$stall_var=http://127.0.0.1:19299" node bin/spillway.js sink --config "$config" --name "$sink" \
+    env "$stall_var=$stall_url" node bin/spillway.js sink --config "$config" --name "$sink" \
       --metrics-port "$port" >"$logs/sink-$sink.log" 2>&1 &
   else
     node bin/spillway.js sink --config "$config" --name "$sink" --metrics-port "$port" >"$logs/sink-$sink.log" 2>&1 &
