@@ -327,7 +327,7 @@ export class SinkWorker {
       void this.#dispatch(next.key, next.items).finally(() => {
         this.#running--;
         this.#pump();
-        if (this.#running === 0 && this.#queue.length === 0) this.#idle?.();
+        if (this.#running === 0 && (this.#queue.length === 0 || this.#blocked())) this.#idle?.();
       });
     }
   }
@@ -637,7 +637,17 @@ export class SinkWorker {
     );
   }
 
-  /** Graceful stop: stop fetching, finish or spill what is in flight (bounded), commit, leave the groups. */
+  /** True while queued batches cannot go out: the breaker is not closed, or (drainer) the destination is down. */
+  #blocked(): boolean {
+    return this.#breaker !== 'closed' || this.#o.destinationDown?.() === true;
+  }
+
+  /**
+   * Graceful stop: stop fetching, finish or spill what is in flight (bounded), commit, leave
+   * the groups. With the destination down, queued batches cannot finish: only requests
+   * already running are waited for, and the queued records stay uncommitted (the next start
+   * delivers them), so a sink whose destination is down stops at once.
+   */
   async close(graceMs = this.#o.sink.requestTimeoutMs * 2): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#commitTimer);
@@ -645,7 +655,7 @@ export class SinkWorker {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     this.#batcher.flushAll();
-    if (this.#running > 0 || this.#queue.length > 0) {
+    if (this.#running > 0 || (this.#queue.length > 0 && !this.#blocked())) {
       await Promise.race([
         new Promise<void>((resolve) => {
           this.#idle = resolve;

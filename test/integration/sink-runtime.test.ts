@@ -147,6 +147,36 @@ describe('sink runtime', () => {
     expect(new Set([...dest.delivered.values()].flat()).size).toBe(2000);
   });
 
+  it('stops at once while its destination is down, leaving the undelivered records uncommitted for the next start', async () => {
+    const run = newRun();
+    const name = `t-${run}`;
+    // A 30 s request timeout: the old close() waited twice that per worker for a queue that could not drain.
+    const config = pipelineConfig({
+      run,
+      logIds: [`d-${run}`],
+      sinks: [sinkSection(name, { requestTimeoutMs: 30_000 })],
+    });
+    const dest = new MemoryDestination();
+    dest.down = true;
+    await produceRecords(
+      config,
+      Array.from({ length: 500 }, (_, seq) => ({ logId: `d-${run}`, seq })),
+    );
+    const sink = await startSink(config, name, { destination: dest, maxWaitMs: 100, commitIntervalMs: 200 });
+    await waitFor('the breaker to open', () => sink.main.breaker !== 'closed');
+    const began = Date.now();
+    await sink.close();
+    // Far below the 60 s grace it used to wait out.
+    expect(Date.now() - began).toBeLessThan(15_000);
+    // Nothing was delivered; what did not go to the gutter is uncommitted, and a new start delivers it all.
+    expect(dest.count()).toBe(0);
+    dest.down = false;
+    const again = await startSink(config, name, { destination: dest, maxWaitMs: 100, commitIntervalMs: 200 });
+    running.push(again);
+    await waitFor('all 500 delivered after the restart', () => dest.count() >= 500, 60_000);
+    expect(new Set([...dest.delivered.values()].flat()).size).toBe(500);
+  }, 150_000);
+
   it('without a gutter, retries the items a bulk write failed until they land, spilling nothing', async () => {
     const run = newRun();
     const name = `t-${run}`;
