@@ -411,14 +411,9 @@ export class SinkWorker {
         );
         const retry = result.failed.filter((f) => f.retryable);
         const dead = result.failed.filter((f) => !f.retryable);
-        if (this.#o.mode === 'main' && !gutterEnabled && retry.length > 0) {
-          // No gutter topic exists to park them in: retry just those records after a pause.
-          const again = retry.map((f) => items[f.index]!);
-          this.#later(() => this.#enqueue(key, again), BREAKER_PROBE_MS);
-          retry.length = 0;
-        }
         await Promise.all([
           this.#failed(
+            key,
             retry.map((f) => items[f.index]!),
             retry.map((f) => f.reason),
           ),
@@ -437,12 +432,7 @@ export class SinkWorker {
           this.#queue.unshift({ key, items });
           return;
         }
-        if (this.#o.mode === 'main' && !gutterEnabled) {
-          // No gutter to park it in: try again after a pause, without holding a slot meanwhile.
-          this.#later(() => this.#enqueue(key, items), BREAKER_PROBE_MS);
-          return;
-        }
-        await this.#failed(items, result.reason);
+        await this.#failed(key, items, result.reason);
         return;
       }
       case 'failed':
@@ -501,12 +491,17 @@ export class SinkWorker {
     }
   }
 
-  /** Retryable failure of these items: to the gutter (main), or another gutter round / dead letter (drainer). */
-  async #failed(items: Item[], reasons: string | string[]): Promise<void> {
+  /**
+   * Retryable failure of these items: to the gutter (main), or another gutter round / dead
+   * letter (drainer). Without a gutter (main, gutter.enabled false) there is no topic to
+   * park them in: they are tried again after a pause, without holding a slot meanwhile.
+   */
+  async #failed(key: string, items: Item[], reasons: string | string[]): Promise<void> {
     if (items.length === 0) return;
     const reasonOf = (i: number) => (Array.isArray(reasons) ? reasons[i]! : reasons);
     if (this.#o.mode === 'main') {
-      await this.#spill(items, reasons, 'gutter');
+      if (this.#o.sink.gutter.enabled) await this.#spill(items, reasons, 'gutter');
+      else this.#later(() => this.#enqueue(key, items), BREAKER_PROBE_MS);
       return;
     }
     const now = Date.now();
