@@ -16,6 +16,7 @@
  */
 
 import { CRITICALITIES } from '../core/resilience/criticality.ts';
+import { SINK_RUNTIME_STATES, type SinkRuntimeState } from '../sinks/runtime/sink-service.ts';
 
 /** One sample line of the Prometheus text format. */
 export interface PromSample {
@@ -79,9 +80,6 @@ export interface TargetScrape {
   error?: string;
 }
 
-export const SINK_RUNTIME_STATES = ['healthy', 'throttled', 'open'] as const;
-export type SinkRuntimeState = (typeof SINK_RUNTIME_STATES)[number];
-
 export interface SinkFlow {
   gutterInPerSec: number;
   gutterRetryPerSec: number;
@@ -110,8 +108,7 @@ const GUTTER = 'spillway_gutter_records_total';
 const DEAD = 'spillway_dead_letters_total';
 
 /** Counter growth between two scrapes; a restarted process (counter went down) counts from 0. */
-function growth(cur: number, prev: number | undefined): number {
-  if (prev === undefined) return 0;
+function growth(cur: number, prev: number): number {
   return cur >= prev ? cur - prev : cur;
 }
 

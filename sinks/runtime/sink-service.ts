@@ -40,6 +40,10 @@ export interface RunningSink {
 }
 
 export const sinkGroupId = (sink: string) => `spw.sink.${sink}`;
+
+/** spillway_sink_state values: open = destination down (breaker open, probing). The monitor reads them back. */
+export const SINK_RUNTIME_STATES = ['healthy', 'throttled', 'open'] as const;
+export type SinkRuntimeState = (typeof SINK_RUNTIME_STATES)[number];
 export const drainerGroupId = (sink: string) => `spw.gutter.${sink}`;
 
 /** Which records a sink takes: its configured logIds, plus unknown ones when it owns the fallback logId. */
@@ -149,7 +153,7 @@ export async function startSink(
 
   const stateTimer = setInterval(() => {
     const state = main.breaker !== 'closed' ? 'open' : main.throttleProbability() > 0 ? 'throttled' : 'healthy';
-    for (const s of ['healthy', 'throttled', 'open'])
+    for (const s of SINK_RUNTIME_STATES)
       telemetry.set('spillway_sink_state', s === state ? 1 : 0, { sink: sink.name, state: s });
     telemetry.set('spillway_sink_throttle_reject_probability', main.throttleProbability(), { sink: sink.name });
   }, STATE_INTERVAL_MS);
