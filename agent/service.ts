@@ -127,8 +127,12 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     options: { waitForQuota?: boolean } = {},
   ): Promise<void> {
     const byCriticality = new Map<Criticality, { crit: Criticality; lines: Buffer[] }>();
+    // Counted per call, not per line: a metric update per line would cost on the hottest path.
+    const received = new Map<string, number>();
+    const shed = new Map<Criticality, number>();
+    const bump = <K>(m: Map<K, number>, k: K) => m.set(k, (m.get(k) ?? 0) + 1);
     for (const l of lines) {
-      telemetry.inc('spillway_records_received_total', { logid: labelOf(l.logId) });
+      bump(received, labelOf(l.logId));
       // A runaway service cannot eat the host's share: its logId's quota applies here first.
       const bucket = buckets.get(l.logId);
       // Inputs that can hold their backlog (files, stdin) wait for the tokens instead of dropping.
@@ -136,7 +140,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
         for (let t = bucket.take(1); !t.ok; t = bucket.take(1)) await sleep(Math.min(t.retryAfterMs, 1_000));
       } else if (bucket && !bucket.take(1).ok) {
         quotaDropped.set(l.logId, (quotaDropped.get(l.logId) ?? 0) + 1);
-        telemetry.inc('spillway_records_dropped_total', { reason: 'quota', criticality: criticalityOfLine(l) });
+        bump(shed, criticalityOfLine(l));
         rejected?.push({
           kind: 'quota',
           reason: `logId "${l.logId}" over its quota of ${bucket.ratePerSec} records/s`,
@@ -149,6 +153,10 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
       const g = byCriticality.get(crit) ?? { crit, lines: [] };
       g.lines.push(l.bytes);
       byCriticality.set(crit, g);
+    }
+    for (const [logid, n] of received) telemetry.inc('spillway_records_received_total', { logid }, n);
+    for (const [criticality, n] of shed) {
+      telemetry.inc('spillway_records_dropped_total', { reason: 'quota', criticality }, n);
     }
     await Promise.all([...byCriticality.values()].map((g) => shipper.ship(g.lines, g.crit)));
   }
