@@ -63,6 +63,11 @@ const TLS_ERROR_CODES = new Set([
   'EPROTO',
 ]);
 
+/** The broker refused the SASL login (the client's code, or the protocol's error name). */
+function isAuthFailure(e: ClientError): boolean {
+  return e.code === 'PLT_KFK_AUTHENTICATION' || e.apiId === 'SASL_AUTHENTICATION_FAILED';
+}
+
 function isTlsFailure(e: ClientError): boolean {
   if (typeof e.code !== 'string') return false;
   if (TLS_ERROR_CODES.has(e.code) || e.code.startsWith('ERR_SSL_')) return true;
@@ -71,9 +76,11 @@ function isTlsFailure(e: ClientError): boolean {
 }
 
 /** "at 127.0.0.1:9093" from the client's "Connection to 127.0.0.1:9093 failed." above the cause. */
+const CONNECTION_FAILED = /^Connection to (\S+) failed\.$/;
+
 function brokerOf(err: unknown): string {
-  const conn = findInErrorTree(err, (e) => /^Connection to \S+ failed\.$/.test(e.message ?? ''));
-  const m = /^Connection to (\S+) failed\.$/.exec(conn?.message ?? '');
+  const conn = findInErrorTree(err, (e) => CONNECTION_FAILED.test(e.message ?? ''));
+  const m = CONNECTION_FAILED.exec(conn?.message ?? '');
   return m ? ` at ${m[1]}` : '';
 }
 
@@ -100,10 +107,7 @@ export function securityError(what: string, cluster: KafkaCluster, err: unknown)
   // TLS first: a failed handshake is the root cause even when a SASL step failed after it.
   const tls = findInErrorTree(err, isTlsFailure);
   if (tls) return tlsError(`TLS handshake failed${at}: ${tls.message}`);
-  const auth = findInErrorTree(
-    err,
-    (e) => e.code === 'PLT_KFK_AUTHENTICATION' || e.apiId === 'SASL_AUTHENTICATION_FAILED',
-  );
+  const auth = findInErrorTree(err, isAuthFailure);
   // A TLS listener closes a plaintext client's connection at its first bytes, the SASL
   // handshake; the client reports that as "Cannot find a suitable SASL mechanism.".
   if (auth && !cluster.tls && findInErrorTree(auth.cause, (e) => e.code === 'PLT_KFK_NETWORK')) {
@@ -125,7 +129,7 @@ export function securityError(what: string, cluster: KafkaCluster, err: unknown)
 export function isRetriableKafkaError(err: unknown): boolean {
   const e = err as ClientError;
   // A refused login or an untrusted certificate fails the same way until an operator acts.
-  if (findInErrorTree(err, (x) => x.code === 'PLT_KFK_AUTHENTICATION' || isTlsFailure(x))) return false;
+  if (findInErrorTree(err, (x) => isAuthFailure(x) || isTlsFailure(x))) return false;
   if (e?.canRetry === true) return true;
   if (typeof e?.apiCode === 'number' && RETRIABLE_KAFKA_CODES.has(e.apiCode)) return true;
   return (
