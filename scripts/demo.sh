@@ -24,11 +24,12 @@ while [ $# -gt 0 ]; do
     *) echo "demo: unknown argument \"$1\"; usage: npm run demo [-- --stall search|webhook] [-- --seconds N]" >&2; exit 2 ;;
   esac
 done
-# The sinks with a network destination, and the variable examples/demo.yaml reads it from.
+# The sinks with a network destination, the variable examples/demo.yaml reads it from, and
+# the config's default when that variable is unset.
 case "$stall" in
   "") ;;
-  search) stall_var=SPW_SEARCH_URL ;;
-  webhook) stall_var=SPW_WEBHOOK_URL ;;
+  search) stall_var=SPW_SEARCH_URL stall_default= ;;
+  webhook) stall_var=SPW_WEBHOOK_URL stall_default=http://127.0.0.1:18080/ingest ;;
   *) echo "demo: --stall: expected search or webhook (the demo's sinks with a network destination), found \"$stall\"" >&2; exit 2 ;;
 esac
 
@@ -66,10 +67,7 @@ pids+=($!)
 if [ -n "$stall" ]; then
   # The real destination (the config's default when the variable is unset), the proxy in
   # front of its origin, and the same URL with the proxy's address for the stalled sink.
-  case "$stall" in
-    search) real=$SPW_SEARCH_URL ;;
-    webhook) real=${SPW_WEBHOOK_URL:-http://127.0.0.1:18080/ingest} ;;
-  esac
+  real=${!stall_var:-$stall_default}
   stall_url=$(echo "$real" | sed -E 's#^(https?://)[^/]+#\1127.0.0.1:19299#')
   node scripts/stall-proxy.ts --target "$(echo "$real" | sed -E 's#^(https?://[^/]+).*#\1#')" --port 19299 --seconds "$seconds" \
     --stall-after "${SPW_DEMO_STALL_AFTER:-30}" --stall-for "${SPW_DEMO_STALL_FOR:-45}" >"$logs/stall-proxy.log" 2>&1 &
