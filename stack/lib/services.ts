@@ -33,9 +33,17 @@ export function serviceDir(name: string): string {
   return path.join(STACK_DIR, name);
 }
 
-/** Kafka's cluster id format: 16 random bytes, base64url without padding (what StorageTool random-uuid prints). */
+/**
+ * Kafka's cluster id format: 16 random bytes, base64url without padding (what StorageTool
+ * random-uuid prints). Never starting with "-": StorageTool's argument parser would take
+ * `-t -abc...` for an option and refuse to format (1 start in 64 failed so). Kafka's own
+ * Uuid.randomUuid() redraws in that case too.
+ */
 export function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** A broker listener secured with TLS and SASL: PEM files and the users it accepts. */

@@ -53,6 +53,13 @@ describe('kafka cluster id', () => {
     expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(newClusterId()).not.toBe(id);
   });
+
+  it('never starts with "-", which StorageTool would parse as an option', () => {
+    // One in 64 random ids starts with "-": 5000 draws find one with near certainty.
+    const ids = Array.from({ length: 5000 }, newClusterId);
+    expect(ids.filter((i) => i.startsWith('-'))).toEqual([]);
+    expect(ids.every((i) => /^[A-Za-z0-9_-]{22}$/.test(i))).toBe(true);
+  });
 });
 
 describe('missing tools', () => {
