@@ -1,5 +1,6 @@
 /** Options every sink type shares: name, batching, in-flight bounds, timeouts, gutter and dead letters. */
 import { z } from 'zod';
+import { DEFAULT_PRIORITY_FLOOR_PCT } from '../core/resilience/priority-lanes.ts';
 import { clusterNameSchema } from './cluster.ts';
 import { batchSchema, doc, expected, hotPathTimeoutMs } from './common.ts';
 
@@ -94,6 +95,11 @@ export const sinkCommonShape = {
     z.number().int().min(1).max(64).default(DEFAULT_SINK_CONCURRENCY),
     'Concurrent requests to the destination.',
     DEFAULT_SINK_CONCURRENCY,
+  ),
+  priorityFloorPct: doc(
+    z.number().gt(0).max(50).default(DEFAULT_PRIORITY_FLOOR_PCT),
+    'Share of destination requests, in percent, each lower criticality tier with records waiting is guaranteed while higher tiers are busy (strict priority with this floor; see docs/sinks.md).',
+    DEFAULT_PRIORITY_FLOOR_PCT,
   ),
   requestTimeoutMs: hotPathTimeoutMs(
     DEFAULT_SINK_REQUEST_TIMEOUT_MS,

@@ -34,8 +34,8 @@ export const METRICS = {
   },
   spillway_records_delivered_total: {
     type: 'counter',
-    help: 'Records a sink delivered to its destination, by sink.',
-    labels: ['component', 'sink'],
+    help: 'Records a sink delivered to its destination, by sink and by the channel they came from (importance S/A/B/C and level class; "none" for records of no channel): throughput per tier.',
+    labels: ['component', 'sink', 'importance', 'level_class'],
   },
   spillway_records_dropped_total: {
     type: 'counter',
@@ -87,6 +87,16 @@ export const METRICS = {
     type: 'gauge',
     help: 'Records a sink worker holds between fetch and commit (bounded by maxInFlightRecords).',
     labels: ['component', 'sink', 'worker'],
+  },
+  spillway_sink_tier_inflight_records: {
+    type: 'gauge',
+    help: 'Records a sink worker holds in flight per criticality tier (importance x level class of their channel).',
+    labels: ['component', 'sink', 'worker', 'criticality'],
+  },
+  spillway_sink_tier_paused: {
+    type: 'gauge',
+    help: "1 while a sink worker's in-flight budget pauses the partitions of this criticality tier (lowest tiers pause first), else 0.",
+    labels: ['component', 'sink', 'worker', 'criticality'],
   },
   spillway_sink_paused_partitions: {
     type: 'gauge',
@@ -211,12 +221,19 @@ export class Telemetry {
     (this.#metrics.get(name) as Histogram).observe({ component: this.component, ...labels }, seconds);
   }
 
-  /** Current value of a counter or gauge for exact labels (tests and /readyz use it). */
+  /**
+   * Current value of a counter or gauge for these labels (tests and /readyz use it): the sum
+   * of every series that has them, as PromQL's `sum(metric{labels})`, so a label left out is
+   * summed over (records delivered by a sink, whatever their channel).
+   */
   async value<N extends MetricName>(name: N, labels: LabelsOf<N> = {}): Promise<number> {
     const want = { component: this.component, ...labels } as Record<string, string>;
     const data = await (this.#metrics.get(name) as Counter).get();
-    const match = data.values.find((v) => Object.entries(want).every(([k, x]) => String(v.labels[k]) === x));
-    return match?.value ?? 0;
+    let sum = 0;
+    for (const v of data.values) {
+      if (Object.entries(want).every(([k, x]) => String(v.labels[k]) === x)) sum += v.value;
+    }
+    return sum;
   }
 
   /** Prometheus text exposition for /metrics. */

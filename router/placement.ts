@@ -70,6 +70,34 @@ export function topicName(importance: Importance, levelClass: string, bucket: st
   return `spw.${importance.toLowerCase()}.${levelClass}.${bucket}`;
 }
 
+/** The channel a main topic carries, read back from its name; see the module comment. */
+export interface TopicChannel {
+  importance: Importance;
+  levelClass: string;
+}
+
+const TOPIC_CHANNEL = /^spw\.([sabc])\.([^.]+)\./;
+
+/**
+ * The importance and level class of a topic named by `topicName`; undefined for gutter and
+ * dead-letter topics (`spw.gutter.<sink>`, `spw.dlq.<sink>`) and foreign topics.
+ */
+export function channelOfTopic(topic: string): TopicChannel | undefined {
+  const m = TOPIC_CHANNEL.exec(topic);
+  return m ? { importance: m[1]!.toUpperCase() as Importance, levelClass: m[2]! } : undefined;
+}
+
+/**
+ * The criticality of what a topic carries: the one function the sinks (which partitions to
+ * fetch and serve first), the router and the agent (which batches to send and shed first)
+ * share through `criticalityOf`. A topic that is no channel (gutter, dead letters, foreign)
+ * is SHEDDABLE: backlog and retries wait behind live traffic.
+ */
+export function criticalityOfTopic(topic: string): Criticality {
+  const ch = channelOfTopic(topic);
+  return ch ? criticalityOf(ch.importance, ch.levelClass) : 'SHEDDABLE';
+}
+
 /** `d-<logId>` when dedicated, else `h<murmur3(logId) mod hashBuckets>`. */
 export function bucketOf(logId: string, dedicated: boolean, hashBuckets: number): string {
   return dedicated ? `d-${logId}` : `h${murmur3(logId, BUCKET_SEED) % hashBuckets}`;

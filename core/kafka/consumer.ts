@@ -71,6 +71,12 @@ export interface ConsumerOptions {
   heartbeatIntervalMs?: number;
   /** @default 60000 */
   rebalanceTimeoutMs?: number;
+  /**
+   * A partition's priority (higher first). Each fetch lists the partitions highest first, and
+   * a broker fills a fetch response in request order, so under a backlog the high ones get
+   * the response's bytes and are delivered first. @default every partition equal
+   */
+  priorityOf?: (tp: TopicPartition) => number;
   onBatch: (batch: PartitionBatch) => Promise<void> | void;
   /** Called after each (re)join with the partitions this member now owns. */
   onAssign?: (assigned: TopicPartition[], revoked: TopicPartition[]) => Promise<void> | void;
@@ -84,6 +90,11 @@ export const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_BYTES_PER_PARTITION = 4 * 1024 * 1024;
 /** 500 ms: Kafka's own fetch.max.wait.ms default; also bounds how late a resume() takes effect. */
 export const DEFAULT_MAX_WAIT_MS = 500;
+/**
+ * Fetch wait while some partitions are paused: a long poll on the others would hold a
+ * resume() back for up to maxWaitMs, and a paused partition is one with a backlog.
+ */
+export const PAUSED_MAX_WAIT_MS = 100;
 /** Back-off after a failed fetch round, so a broken broker is not hammered in a tight loop. */
 const ERROR_BACKOFF_MS = 500;
 
@@ -306,7 +317,10 @@ export class KafkaConsumer {
         continue;
       }
       try {
-        await this.#fetchRound(wanted.map(([, tp]) => tp));
+        const tps = wanted.map(([, tp]) => tp);
+        const priorityOf = this.options.priorityOf;
+        if (priorityOf) tps.sort((a, b) => priorityOf(b) - priorityOf(a));
+        await this.#fetchRound(tps);
       } catch (err) {
         if (!this.#running) break;
         this.#report(err);
@@ -316,7 +330,7 @@ export class KafkaConsumer {
     }
   }
 
-  /** One fetch per leader node, in parallel; each response's partitions are delivered in order. */
+  /** One fetch per leader node, in parallel; each response's partitions are delivered in order (tps' order, see priorityOf). */
   async #fetchRound(tps: TopicPartition[]): Promise<void> {
     const topics = [...new Set(tps.map((t) => t.topic))];
     const metadata = await this.#consumer.metadata({ topics });
@@ -358,11 +372,12 @@ export class KafkaConsumer {
             };
           }),
         }));
+        const maxWaitMs = this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
         const response = await this.#consumer.fetch({
           node,
           topics: request,
           maxBytes: this.options.maxBytes ?? DEFAULT_MAX_BYTES,
-          maxWaitTime: this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
+          maxWaitTime: this.#paused.size > 0 ? Math.min(maxWaitMs, PAUSED_MAX_WAIT_MS) : maxWaitMs,
           minBytes: 1,
         });
         await this.#deliver(response, topicById, requested, epoch);

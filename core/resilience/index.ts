@@ -11,4 +11,5 @@ export * from './criticality.ts';
 export * from './deadline.ts';
 export * from './max-min.ts';
 export * from './overload-limiter.ts';
+export * from './priority-lanes.ts';
 export * from './token-bucket.ts';

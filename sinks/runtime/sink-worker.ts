@@ -10,6 +10,17 @@
  * destination is down) the worker opens its breaker: it pauses every partition and probes
  * with one batch at a time instead of copying its whole input into the gutter.
  *
+ * Channel priority (DESIGN.md invariant 3, issue #11): every record has the criticality of
+ * its channel (criticalityOfTopic: importance x level class of its topic). In-flight work
+ * is budgeted per criticality tier: a tier's partitions pause when the records in flight of
+ * that tier *and the tiers above it* reach the bound, so the lowest tiers pause first and a
+ * high tier is never paused because low tiers filled the budget (the whole worker holds at
+ * most about twice the bound: the lowest tier up to the bound, everything above it up to
+ * the bound again). Resuming goes the other way, highest first. Batches are formed per
+ * (tier, destination key) and wait in PriorityLanes: when a request slot frees, the highest
+ * tier with a batch goes, and each lower tier with batches keeps a floor of the turns
+ * (`priorityFloorPct`). Fetches ask for the partitions highest tier first.
+ *
  * The same worker, in `gutter` mode, is the gutter drainer: it reads the gutter topic with
  * its own group and a capped share of the sink's concurrency, honours each record's
  * backoff (`spw-not-before`), re-spills what fails again and dead-letters a record after
@@ -28,7 +39,10 @@ import {
 import type { Logger } from '../../core/logger.ts';
 import { AdaptiveThrottle } from '../../core/resilience/adaptive-throttle.ts';
 import { backoffDelayMs } from '../../core/resilience/backoff.ts';
+import { CRITICALITIES, type Criticality, criticalityRank } from '../../core/resilience/criticality.ts';
+import { PriorityLanes } from '../../core/resilience/priority-lanes.ts';
 import type { Telemetry } from '../../core/telemetry.ts';
+import { channelOfTopic, criticalityOfTopic } from '../../router/placement.ts';
 import {
   type Destination,
   logIdOfKey,
@@ -102,6 +116,14 @@ interface Item {
   src: string;
   offset: bigint;
   firstFailedAt: number;
+  /** Criticality of the record's channel (its origin topic's, in the drainer). */
+  tier: Criticality;
+}
+
+/** One destination request's worth of records of one tier. */
+interface Queued {
+  key: string;
+  items: Item[];
 }
 
 type BreakerState = 'closed' | 'open' | 'half-open';
@@ -116,10 +138,19 @@ export class SinkWorker {
   readonly #paused = new Map<string, { cluster: string; tp: TopicPartition }>();
   readonly #throttles = new Map<string, AdaptiveThrottle>();
   readonly #batcher: Batcher<Item>;
-  readonly #queue: { key: string; items: Item[] }[] = [];
+  readonly #queue: PriorityLanes<Queued>;
   #running = 0;
   #inFlight = 0;
   #inFlightBytes = 0;
+  /** Records and bytes in flight per tier, index = criticalityRank. */
+  readonly #tierRecords = [0, 0, 0, 0];
+  readonly #tierBytes = [0, 0, 0, 0];
+  /** Tiers paused by the in-flight budget, index = criticalityRank (always a bottom slice). */
+  readonly #tierPaused = [false, false, false, false];
+  /** Spills that found no cluster and are retrying: every partition stays paused meanwhile. */
+  #spillsFailing = 0;
+  /** Tier of each topic, from its name (computed once per topic). */
+  readonly #topicTier = new Map<string, Criticality>();
   #breaker: BreakerState = 'closed';
   #failuresInARow = 0;
   readonly #failingKeys = new Set<string>();
@@ -139,10 +170,13 @@ export class SinkWorker {
   constructor(options: SinkWorkerOptions) {
     this.#o = options;
     this.#label = { sink: options.sink.name, worker: options.mode };
+    this.#queue = new PriorityLanes<Queued>(options.sink.priorityFloorPct);
+    // Batch key: the tier's rank (one digit) then the destination key, so a batch never
+    // mixes tiers and an ERROR record never waits for an INFO batch to fill.
     this.#batcher = new Batcher<Item>(
       options.sink.batch,
       (i) => i.rec.value.length,
-      (key, items) => this.#enqueue(key, items),
+      (key, items) => this.#enqueue(items[0]!.tier, key.slice(1), items),
     );
   }
 
@@ -159,6 +193,7 @@ export class SinkWorker {
         // bound instead of pulling tens of MiB of backlog at once.
         maxBytes: SINK_FETCH_MAX_BYTES,
         maxBytesPerPartition: SINK_FETCH_PARTITION_BYTES,
+        priorityOf: (tp) => criticalityRank(this.#tierOf(tp.topic)),
         onBatch: (b) => this.#onBatch(src.cluster.name, b),
         onAssign: (_assigned, revoked) => {
           for (const tp of revoked) {
@@ -167,6 +202,8 @@ export class SinkWorker {
             this.#committed.delete(k);
             this.#paused.delete(k);
           }
+          // Partitions gained while their tier is paused start paused.
+          this.#applyPauses();
         },
         onError: (err) => this.#o.log.warn({ cluster: src.cluster.name, err: err.message }, 'consumer error'),
       });
@@ -209,6 +246,28 @@ export class SinkWorker {
     return p;
   }
 
+  #tierOf(topic: string): Criticality {
+    let tier = this.#topicTier.get(topic);
+    if (tier === undefined) {
+      tier = criticalityOfTopic(topic);
+      this.#topicTier.set(topic, tier);
+    }
+    return tier;
+  }
+
+  /** Records in flight per tier (criticality), for tests and the stop summary. */
+  inFlightByTier(): Record<Criticality, number> {
+    return Object.fromEntries(CRITICALITIES.map((c) => [c, this.#tierRecords[criticalityRank(c)]!])) as Record<
+      Criticality,
+      number
+    >;
+  }
+
+  /** Tiers whose partitions the in-flight budget has paused now, highest first. */
+  pausedTiers(): Criticality[] {
+    return CRITICALITIES.filter((c) => this.#tierPaused[criticalityRank(c)]);
+  }
+
   #onBatch(cluster: string, batch: PartitionBatch): void {
     const k = tpKey(cluster, batch.topic, batch.partition);
     let tracker = this.#trackers.get(k);
@@ -225,26 +284,36 @@ export class SinkWorker {
       }
       const { item, notBefore } = got;
       tracker.track(r.offset, item.rec.value.length);
-      this.#inFlight++;
-      this.#inFlightBytes += item.rec.value.length;
+      this.#count(item, 1);
       if (notBefore > now) {
         // Backoff of a gutter record: hold it (counted in flight, so the bound still applies).
         const t = setTimeout(() => {
           this.#timers.delete(t);
-          this.#batcher.add(this.#o.destination.keyOf(item.rec), item);
+          this.#batch(item);
         }, notBefore - now);
         this.#timers.add(t);
       } else {
-        this.#batcher.add(this.#o.destination.keyOf(item.rec), item);
+        this.#batch(item);
       }
     }
-    const s = this.#o.sink;
-    if (this.#inFlight >= s.maxInFlightRecords || this.#inFlightBytes >= s.maxInFlightBytes) {
-      // Every partition pauses: each could otherwise add one more fetch past the bound, and
-      // they all resume together below RESUME_AT anyway.
-      this.#pauseAll();
-    }
+    // Pausing here (not after the whole fetch) stops the rest of this fetch's partitions of
+    // a paused tier from being delivered: the consumer drops them and fetches them again.
+    this.#applyPauses();
     this.#gauges();
+  }
+
+  #batch(item: Item): void {
+    this.#batcher.add(`${criticalityRank(item.tier)}${this.#o.destination.keyOf(item.rec)}`, item);
+  }
+
+  /** Books `sign` (1 or -1) items in flight, in total and in its tier. */
+  #count(item: Item, sign: 1 | -1): void {
+    const bytes = item.rec.value.length * sign;
+    const rank = criticalityRank(item.tier);
+    this.#inFlight += sign;
+    this.#inFlightBytes += bytes;
+    this.#tierRecords[rank]! += sign;
+    this.#tierBytes[rank]! += bytes;
   }
 
   #itemOf(cluster: string, r: ConsumedRecord, src: string): { item: Item; notBefore: number } | undefined {
@@ -252,6 +321,7 @@ export class SinkWorker {
     if (this.#o.mode === 'main') {
       const logId = this.#o.accept(logIdOfKey(r.key));
       if (logId === undefined) return undefined;
+      const tier = this.#tierOf(r.topic);
       return {
         item: {
           rec: {
@@ -267,32 +337,67 @@ export class SinkWorker {
           src,
           offset: r.offset,
           firstFailedAt: 0,
+          tier,
         },
         notBefore: 0,
       };
     }
     const s = fromSpilled(r.headers, r.value, logIdOfKey(r.key) ?? '');
-    return { item: { rec: s.record, src, offset: r.offset, firstFailedAt: s.firstFailedAt }, notBefore: s.notBeforeMs };
+    return {
+      item: {
+        rec: s.record,
+        src,
+        offset: r.offset,
+        firstFailedAt: s.firstFailedAt,
+        // The drainer serves a gutter record by its origin channel: ERROR retries before INFO ones.
+        tier: this.#tierOf(s.record.topic),
+      },
+      notBefore: s.notBeforeMs,
+    };
   }
 
-  #pause(cluster: string, tp: TopicPartition): void {
-    const k = tpKey(cluster, tp.topic, tp.partition);
-    if (this.#paused.has(k)) return;
-    this.#paused.set(k, { cluster, tp });
-    this.#consumers.get(cluster)?.pause([tp]);
-  }
-
-  #pauseAll(): void {
-    for (const [cluster, c] of this.#consumers) for (const tp of c.assignments()) this.#pause(cluster, tp);
-  }
-
-  #maybeResume(): void {
-    if (this.#paused.size === 0 || this.#stopping || this.#breaker !== 'closed') return;
+  /**
+   * Updates which tiers the in-flight budget pauses (see the module comment): tier r is over
+   * its budget when the records (or bytes) in flight of r and every tier above it reach the
+   * bound, and back under it below RESUME_AT of the bound (hysteresis, so it does not flap).
+   * Then pauses and resumes partitions to match; returns nothing, changes only what differs.
+   */
+  #applyPauses(): void {
     const s = this.#o.sink;
-    if (this.#inFlight > s.maxInFlightRecords * RESUME_AT || this.#inFlightBytes > s.maxInFlightBytes * RESUME_AT)
-      return;
-    for (const { cluster, tp } of this.#paused.values()) this.#consumers.get(cluster)?.resume([tp]);
-    this.#paused.clear();
+    let records = 0;
+    let bytes = 0;
+    let changed = false;
+    for (let r = this.#tierPaused.length - 1; r >= 0; r--) {
+      records += this.#tierRecords[r]!;
+      bytes += this.#tierBytes[r]!;
+      const over = this.#tierPaused[r]
+        ? records > s.maxInFlightRecords * RESUME_AT || bytes > s.maxInFlightBytes * RESUME_AT
+        : records >= s.maxInFlightRecords || bytes >= s.maxInFlightBytes;
+      if (over !== this.#tierPaused[r]) {
+        this.#tierPaused[r] = over;
+        changed = true;
+      }
+    }
+    const all = this.#stopping || this.#breaker !== 'closed' || this.#spillsFailing > 0;
+    if (!changed && !all && this.#paused.size === 0) return;
+    for (const [cluster, c] of this.#consumers) {
+      const pause: TopicPartition[] = [];
+      const resume: TopicPartition[] = [];
+      for (const tp of c.assignments()) {
+        const k = tpKey(cluster, tp.topic, tp.partition);
+        const want = all || this.#tierPaused[criticalityRank(this.#tierOf(tp.topic))]!;
+        if (want === this.#paused.has(k)) continue;
+        if (want) {
+          this.#paused.set(k, { cluster, tp });
+          pause.push(tp);
+        } else {
+          this.#paused.delete(k);
+          resume.push(tp);
+        }
+      }
+      if (pause.length > 0) c.pause(pause);
+      if (resume.length > 0) c.resume(resume);
+    }
   }
 
   /** Runs fn after ms unless the worker closes first (the timer is cleared at close). */
@@ -304,14 +409,14 @@ export class SinkWorker {
     this.#timers.add(t);
   }
 
-  #enqueue(key: string, items: Item[]): void {
-    this.#queue.push({ key, items });
+  #enqueue(tier: Criticality, key: string, items: Item[]): void {
+    this.#queue.push(tier, { key, items });
     this.#pump();
   }
 
   #pump(): void {
     if (this.#closed) return;
-    if (this.#o.destinationDown?.() && this.#queue.length > 0) {
+    if (this.#o.destinationDown?.() && this.#queue.size > 0) {
       // Replaying the gutter into a destination that is down only makes more retries.
       this.#heldTimer ??= setTimeout(() => {
         this.#heldTimer = undefined;
@@ -319,15 +424,15 @@ export class SinkWorker {
       }, BREAKER_PROBE_MS / 2);
       return;
     }
-    while (this.#running < this.#o.concurrency && this.#queue.length > 0) {
+    while (this.#running < this.#o.concurrency && this.#queue.size > 0) {
       if (this.#breaker === 'open') return;
       const next = this.#queue.shift()!;
       this.#running++;
       if (this.#breaker === 'half-open') this.#breaker = 'open'; // exactly one probe
-      void this.#dispatch(next.key, next.items).finally(() => {
+      void this.#dispatch(next.criticality, next.item.key, next.item.items).finally(() => {
         this.#running--;
         this.#pump();
-        if (this.#running === 0 && (this.#queue.length === 0 || this.#blocked())) this.#idle?.();
+        if (this.#running === 0 && (this.#queue.size === 0 || this.#blocked())) this.#idle?.();
       });
     }
   }
@@ -369,7 +474,7 @@ export class SinkWorker {
     }
   }
 
-  async #dispatch(key: string, items: Item[]): Promise<void> {
+  async #dispatch(tier: Criticality, key: string, items: Item[]): Promise<void> {
     const throttle = this.#throttle(key);
     const gutterEnabled = this.#o.sink.gutter.enabled;
     const now = Date.now();
@@ -378,7 +483,7 @@ export class SinkWorker {
     if (this.#o.mode === 'main' && gutterEnabled && this.#breaker === 'closed' && !throttle.shouldAttempt()) {
       // A throttled key counts as failing: when every active key is, the destination is down.
       if (this.#tripped(key)) {
-        this.#queue.unshift({ key, items });
+        this.#queue.unshift(tier, { key, items });
         return;
       }
       await this.#spill(
@@ -429,7 +534,7 @@ export class SinkWorker {
         throttle.record(false);
         if (this.#o.mode === 'main' && this.#tripped(key)) {
           // Destination down: keep the batch and probe later instead of spilling everything.
-          this.#queue.unshift({ key, items });
+          this.#queue.unshift(tier, { key, items });
           return;
         }
         await this.#failed(key, items, result.reason);
@@ -462,7 +567,7 @@ export class SinkWorker {
           'destination down: pausing and probing',
         );
         this.#breaker = 'open';
-        this.#pauseAll();
+        this.#applyPauses();
       }
     }
     if (this.#breaker !== 'closed') {
@@ -486,7 +591,7 @@ export class SinkWorker {
       this.#breaker = 'closed';
       clearTimeout(this.#probeTimer);
       this.#probeTimer = undefined;
-      this.#maybeResume();
+      this.#applyPauses();
       this.#pump();
     }
   }
@@ -501,7 +606,7 @@ export class SinkWorker {
     const reasonOf = (i: number) => (Array.isArray(reasons) ? reasons[i]! : reasons);
     if (this.#o.mode === 'main') {
       if (this.#o.sink.gutter.enabled) await this.#spill(items, reasons, 'gutter');
-      else this.#later(() => this.#enqueue(key, items), BREAKER_PROBE_MS);
+      else this.#later(() => this.#enqueue(items[0]!.tier, key, items), BREAKER_PROBE_MS);
       return;
     }
     const now = Date.now();
@@ -548,6 +653,7 @@ export class SinkWorker {
   /** Writes to the gutter / dead-letter topic until a cluster takes it; pauses meanwhile. Never drops. */
   async #spillPrepared(items: Item[], spilled: Spilled[], where: 'gutter' | 'dead-letter'): Promise<void> {
     if (items.length === 0) return;
+    let failing = false;
     for (let attempt = 0; ; attempt++) {
       try {
         if (where === 'gutter') await this.#o.spill.toGutter(spilled);
@@ -560,10 +666,15 @@ export class SinkWorker {
           { sink: this.#o.sink.name, where, err: (err as Error).message, attempt },
           'no cluster took the spill; pausing',
         );
-        this.#pauseAll();
+        if (!failing) {
+          failing = true;
+          this.#spillsFailing++;
+          this.#applyPauses();
+        }
         await new Promise((r) => setTimeout(r, SPILL_RETRY_MS).unref());
       }
     }
+    if (failing) this.#spillsFailing--;
     const t = this.#o.telemetry;
     // Records the drainer puts back for another round are "retry", not new gutter input.
     const direction = this.#o.mode === 'main' ? 'in' : 'retry';
@@ -576,16 +687,17 @@ export class SinkWorker {
   #finish(items: Item[], delivered: boolean): void {
     for (const it of items) {
       this.#trackers.get(it.src)?.done(it.offset);
-      this.#inFlight--;
-      this.#inFlightBytes -= it.rec.value.length;
+      this.#count(it, -1);
     }
     if (delivered && items.length > 0) {
       const t = this.#o.telemetry;
-      t.inc('spillway_records_delivered_total', { sink: this.#o.sink.name }, items.length);
+      for (const [topic, n] of countBy(items, (i) => i.rec.topic)) {
+        t.inc('spillway_records_delivered_total', { sink: this.#o.sink.name, ...channelLabels(topic) }, n);
+      }
       if (this.#o.mode === 'gutter')
         t.inc('spillway_gutter_records_total', { sink: this.#o.sink.name, direction: 'out' }, items.length);
     }
-    this.#maybeResume();
+    this.#applyPauses();
     this.#gauges();
   }
 
@@ -593,6 +705,12 @@ export class SinkWorker {
     const t = this.#o.telemetry;
     t.set('spillway_sink_inflight_records', this.#inFlight, this.#label);
     t.set('spillway_sink_paused_partitions', this.#paused.size, this.#label);
+    for (const c of CRITICALITIES) {
+      const r = criticalityRank(c);
+      const labels = { ...this.#label, criticality: c };
+      t.set('spillway_sink_tier_inflight_records', this.#tierRecords[r]!, labels);
+      t.set('spillway_sink_tier_paused', this.#tierPaused[r] ? 1 : 0, labels);
+    }
   }
 
   /** Commits every partition's contiguous finished offsets (after making the destination durable). */
@@ -646,11 +764,11 @@ export class SinkWorker {
   async close(graceMs = this.#o.sink.requestTimeoutMs * 2): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#commitTimer);
-    this.#pauseAll();
+    this.#applyPauses();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     this.#batcher.flushAll();
-    if (this.#running > 0 || (this.#queue.length > 0 && !this.#blocked())) {
+    if (this.#running > 0 || (this.#queue.size > 0 && !this.#blocked())) {
       await Promise.race([
         new Promise<void>((resolve) => {
           this.#idle = resolve;
@@ -666,4 +784,21 @@ export class SinkWorker {
     await this.commit();
     await Promise.all([...this.#consumers.values()].map((c) => c.close()));
   }
+}
+
+function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const it of items) {
+    const k = keyOf(it);
+    out.set(k, (out.get(k) ?? 0) + 1);
+  }
+  return out;
+}
+
+const NO_CHANNEL = { importance: 'none', level_class: 'none' } as const;
+
+/** Metric labels of a topic's channel: importance and level class (bounded by the config). */
+function channelLabels(topic: string): { importance: string; level_class: string } {
+  const ch = channelOfTopic(topic);
+  return ch ? { importance: ch.importance, level_class: ch.levelClass } : NO_CHANNEL;
 }

@@ -29,6 +29,18 @@ describe('telemetry', () => {
     expect(text).toContain('spillway_inflight_requests{component="router"} 7');
   });
 
+  it('value() sums the series that carry the given labels, as sum(metric{labels}) would', async () => {
+    const t = new Telemetry('sink');
+    t.inc('spillway_records_delivered_total', { sink: 'search', importance: 'A', level_class: 'error' }, 3);
+    t.inc('spillway_records_delivered_total', { sink: 'search', importance: 'A', level_class: 'info' }, 40);
+    t.inc('spillway_records_delivered_total', { sink: 'search', importance: 'C', level_class: 'info' }, 500);
+    t.inc('spillway_records_delivered_total', { sink: 'archive', importance: 'A', level_class: 'info' }, 7000);
+    expect(await t.value('spillway_records_delivered_total', { sink: 'search' })).toBe(543);
+    expect(await t.value('spillway_records_delivered_total', { sink: 'search', importance: 'A' })).toBe(43);
+    expect(await t.value('spillway_records_delivered_total', { level_class: 'info' })).toBe(7540);
+    expect(await t.value('spillway_records_delivered_total', { sink: 'none' })).toBe(0);
+  });
+
   it('keeps components apart: two instances do not share a registry', async () => {
     const a = new Telemetry('router');
     const b = new Telemetry('router');

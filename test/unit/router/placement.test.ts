@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../config/load.ts';
-import { bucketOf, chooseCluster, levelClassOf, place, topicName } from '../../../router/placement.ts';
+import {
+  bucketOf,
+  channelOfTopic,
+  chooseCluster,
+  criticalityOfTopic,
+  levelClassOf,
+  place,
+  topicName,
+} from '../../../router/placement.ts';
 import { murmur3 } from '../../../router/placement-hash.ts';
 import { planPlacement } from '../../../router/placement-plan.ts';
 import { baseDocument } from '../config/fixtures.ts';
@@ -175,6 +183,36 @@ describe('planPlacement', () => {
         expect(t.logIds.length).toBeGreaterThan(0);
         for (const id of t.logIds) expect(plan.logIds.find((l) => l.id === id)!.cluster).toBe(cluster.name);
       }
+    }
+  });
+});
+
+describe('channelOfTopic / criticalityOfTopic', () => {
+  it.each([
+    ['spw.s.error.h2', { importance: 'S', levelClass: 'error' }, 'CRITICAL_PLUS'],
+    ['spw.s.info.d-checkout-api', { importance: 'S', levelClass: 'info' }, 'CRITICAL'],
+    ['spw.a.error.d-payments', { importance: 'A', levelClass: 'error' }, 'CRITICAL'],
+    ['spw.a.warn.h0', { importance: 'A', levelClass: 'warn' }, 'SHEDDABLE_PLUS'],
+    ['spw.b.error.h7', { importance: 'B', levelClass: 'error' }, 'SHEDDABLE_PLUS'],
+    ['spw.b.noisy.h1', { importance: 'B', levelClass: 'noisy' }, 'SHEDDABLE'],
+    ['spw.c.error.d-clicks', { importance: 'C', levelClass: 'error' }, 'SHEDDABLE'],
+  ] as const)('%s carries %o, criticality %s', (topic, channel, criticality) => {
+    expect(channelOfTopic(topic)).toEqual(channel);
+    expect(criticalityOfTopic(topic)).toBe(criticality);
+  });
+
+  it.each(['spw.gutter.search', 'spw.dlq.search', 'other.topic', 'spw.x.error.h1'])(
+    '%s is no channel: SHEDDABLE',
+    (topic) => {
+      expect(channelOfTopic(topic)).toBeUndefined();
+      expect(criticalityOfTopic(topic)).toBe('SHEDDABLE');
+    },
+  );
+
+  it('reads back every topic the router places to', () => {
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug'] as const) {
+      const p = place({ logId: 'payments', level, host: 'h' }, config());
+      expect(channelOfTopic(p.topic)).toEqual({ importance: 'S', levelClass: p.levelClass });
     }
   });
 });
