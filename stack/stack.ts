@@ -73,6 +73,7 @@ async function choosePorts(toStart: readonly Service[], autoPorts: boolean, prin
 
 async function waitReady(service: Service, ports: Ports, pid: number, startedAt: number): Promise<void> {
   const logFile = path.join(serviceDir(service.name), 'process.log');
+  let reason: string | undefined;
   while (Date.now() - startedAt < READY_TIMEOUT_MS) {
     if (!isOurProcess(pid)) {
       throw new SpillwayError(
@@ -80,12 +81,15 @@ async function waitReady(service: Service, ports: Ports, pid: number, startedAt:
         `${service.name} exited during start-up; last lines of ${logFile}:\n${tailFile(logFile)}`,
       );
     }
-    if (await service.ready(ports)) return;
+    reason = await service.notReady(ports);
+    if (reason === undefined) return;
     await sleep(READY_POLL_MS);
   }
+  // The probe's last error says whether the service or the probe is at fault (a client that
+  // cannot run on this Node fails every probe against a healthy broker).
   throw new SpillwayError(
     'SPW_ERR_STACK_START',
-    `${service.name} not ready after ${READY_TIMEOUT_MS / 1000} s; last lines of ${logFile}:\n${tailFile(logFile)}`,
+    `${service.name} not ready after ${READY_TIMEOUT_MS / 1000} s; last probe: ${reason ?? 'none ran'}; last lines of ${logFile}:\n${tailFile(logFile)}`,
   );
 }
 
@@ -100,7 +104,7 @@ export interface UpOptions {
 export async function stackUp(options: UpOptions = {}): Promise<Ports> {
   const print = options.print ?? ((l: string) => console.log(l));
   const java = checkJava();
-  fetchJars();
+  fetchJars({ print });
   const state = readState();
   const auxRunning = alive(SERVICES[1]!, state) !== undefined;
   const wasSecure = state?.secureAux ?? false;
@@ -183,7 +187,7 @@ export async function stackStatus(): Promise<{ ports: Ports; services: ServiceSt
   const services = await Promise.all(
     stackServices(state?.secureAux ?? false).map(async (s) => {
       const pid = alive(s, state);
-      const ready = pid !== undefined && (await s.ready(ports));
+      const ready = pid !== undefined && (await s.notReady(ports)) === undefined;
       return { name: s.name, pid, running: pid !== undefined, ready };
     }),
   );
@@ -231,7 +235,7 @@ export async function stackCommand(args: string[], print: Print = (l) => console
       return 0;
     case 'fetch':
       checkJava();
-      fetchJars({ force: flags.has('--force') });
+      fetchJars({ force: flags.has('--force'), print });
       print('# stack: jars ready under stack/*/target/lib');
       return 0;
     default: {

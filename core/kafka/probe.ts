@@ -1,26 +1,41 @@
 /**
- * Readiness probe for a Kafka cluster: true once a metadata request lists at least one
+ * Readiness probe for a Kafka cluster: ready once a metadata request lists at least one
  * broker. A KRaft broker appears in metadata only after it has registered with the
  * controller and been unfenced, so this is the moment it can take produce requests.
  */
 import { KafkaAdmin } from './admin.ts';
 import type { KafkaCluster } from './connection.ts';
 
-/** @param security TLS and SASL for a secured listener; omit for plaintext */
+/**
+ * Why the cluster is not ready, or undefined once it is. The reason is the probe's own error
+ * ("connect ECONNREFUSED ...", a refused login, or a client that cannot run on this Node),
+ * so a wait that gives up can say what it last saw instead of only "not ready".
+ * @param security TLS and SASL for a secured listener; omit for plaintext
+ */
+export async function kafkaNotReadyReason(
+  brokers: string[],
+  timeoutMs: number,
+  security: Pick<KafkaCluster, 'tls' | 'sasl'> = {},
+): Promise<string | undefined> {
+  // A client that cannot be made (an unreadable CA file) throws: that is not "not ready yet".
+  const admin = new KafkaAdmin(
+    { name: brokers.join(','), brokers, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, ...security },
+    'spillway-probe',
+  );
+  try {
+    return (await admin.brokerCount()) > 0 ? undefined : 'metadata lists no broker yet';
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}
+
+/** True once the cluster answers metadata with a broker. @param security TLS and SASL for a secured listener; omit for plaintext */
 export async function probeKafka(
   brokers: string[],
   timeoutMs: number,
   security: Pick<KafkaCluster, 'tls' | 'sasl'> = {},
 ): Promise<boolean> {
-  const admin = new KafkaAdmin(
-    { name: 'probe', brokers, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, ...security },
-    'spillway-probe',
-  );
-  try {
-    return (await admin.brokerCount()) > 0;
-  } catch {
-    return false;
-  } finally {
-    await admin.close().catch(() => {});
-  }
+  return (await kafkaNotReadyReason(brokers, timeoutMs, security)) === undefined;
 }

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SpillwayError } from '../../core/errors.ts';
 import type { KafkaCluster } from '../../core/kafka/connection.ts';
-import { probeKafka } from '../../core/kafka/probe.ts';
+import { kafkaNotReadyReason } from '../../core/kafka/probe.ts';
 import { KAFKA_LIB, OPENSEARCH_JAR, OPENSEARCH_LIB, type PortName, type Ports, STACK_DIR } from './layout.ts';
 import { makeTestCertificates } from './tls-certs.ts';
 
@@ -24,7 +24,11 @@ export interface Service {
   /** Creates config and storage on first start; idempotent. */
   prepare(java: string, ports: Ports): void;
   command(java: string, ports: Ports): string[];
-  ready(ports: Ports): Promise<boolean>;
+  /**
+   * Why the service is not ready yet (its probe's error, e.g. "connect ECONNREFUSED
+   * 127.0.0.1:19092"), or undefined once it is: a wait that gives up reports the last one.
+   */
+  notReady(ports: Ports): Promise<string | undefined>;
   /** `NAME=value` lines `stack status` prints for this service. */
   envLines(ports: Ports): string[];
 }
@@ -276,8 +280,13 @@ export class KafkaNode {
   }
 
   /** True once the broker answers metadata on `port` (logging in as clientSecurity() says). */
-  ready(port: number, timeoutMs: number): Promise<boolean> {
-    return probeKafka([`127.0.0.1:${port}`], timeoutMs, this.clientSecurity());
+  async ready(port: number, timeoutMs: number): Promise<boolean> {
+    return (await this.notReady(port, timeoutMs)) === undefined;
+  }
+
+  /** Why the broker does not answer metadata on `port` yet, or undefined once it does. */
+  notReady(port: number, timeoutMs: number): Promise<string | undefined> {
+    return kafkaNotReadyReason([`127.0.0.1:${port}`], timeoutMs, this.clientSecurity());
   }
 }
 
@@ -293,7 +302,7 @@ function kafkaService(
     ports: [portKey, controllerKey],
     prepare: (java, ports) => node.prepare(java, ports[portKey], ports[controllerKey]),
     command: (java) => node.command(java),
-    ready: (ports) => node.ready(ports[portKey], 2_000),
+    notReady: (ports) => node.notReady(ports[portKey], 2_000),
     envLines: (ports) => [`${envName}=127.0.0.1:${ports[portKey]}`],
   };
 }
@@ -343,7 +352,8 @@ function secureAuxService(): Service {
       node()!.prepare(java, ports.kafkaAux, ports.kafkaAuxController);
     },
     command: (java) => node()!.command(java),
-    ready: async (ports) => (await node()?.ready(ports.kafkaAux, 2_000)) ?? false,
+    notReady: async (ports) =>
+      node() ? node()!.notReady(ports.kafkaAux, 2_000) : `no password file ${passwordFile} yet (made on first start)`,
     envLines: (ports) => [
       `SPW_KAFKA_AUX=127.0.0.1:${ports.kafkaAux}`,
       'SPW_KAFKA_AUX_SECURITY=SASL_SSL',
@@ -379,16 +389,19 @@ function searchService(): Service {
       String(ports.searchTransport),
       'spillway-stack',
     ],
-    async ready(ports) {
+    async notReady(ports) {
+      const url = `http://127.0.0.1:${ports.search}/_cluster/health`;
       try {
-        const res = await fetch(`http://127.0.0.1:${ports.search}/_cluster/health`, {
-          signal: AbortSignal.timeout(2_000),
-        });
-        if (!res.ok) return false;
+        const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+        if (!res.ok) return `GET ${url}: HTTP ${res.status}`;
         const body = (await res.json()) as { status?: string };
-        return body.status === 'green' || body.status === 'yellow';
-      } catch {
-        return false;
+        return body.status === 'green' || body.status === 'yellow'
+          ? undefined
+          : `GET ${url}: cluster status ${body.status ?? '(none)'}`;
+      } catch (err) {
+        // fetch's own message is "fetch failed"; the reason (ECONNREFUSED, a timeout) is its cause.
+        const e = err as Error & { cause?: { message?: string } };
+        return `GET ${url}: ${e.cause?.message ?? e.message}`;
       }
     },
     envLines: (ports) => [`SPW_SEARCH_URL=http://127.0.0.1:${ports.search}`, 'SPW_SEARCH_ENGINE=opensearch'],
