@@ -4,8 +4,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { SpillwayError } from '../../core/errors.ts';
-import { KAFKA_LIB, MAVEN_POM, OPENSEARCH_JAR, OPENSEARCH_LIB } from './layout.ts';
+import { KAFKA_LIB, MAVEN_POM, OPENSEARCH_JAR, OPENSEARCH_LIB, PROJECT_ROOT, STACK_DIR } from './layout.ts';
+import { tailFile } from './processes.ts';
 
 /** Kafka 4 brokers need Java 17+; OpenSearch 2.19 relies on the SecurityManager, removed in Java 24. */
 export const JAVA_MIN = 17;
@@ -50,11 +52,15 @@ export function jarsPresent(): boolean {
   );
 }
 
+/** Where Maven's output goes: its [INFO] lines help when it fails, not on a terminal every first run. */
+export const MAVEN_LOG = path.join(STACK_DIR, 'mvn.log');
+
 /**
  * Resolves the server jars from Maven Central into stack/<module>/target (a no-op when they
- * are already there, unless `force`). Maven's own progress goes to the terminal.
+ * are already there, unless `force`). Prints one line; Maven's own output goes to MAVEN_LOG,
+ * and its last lines into the error when it fails.
  */
-export function fetchJars(options: { force?: boolean; quiet?: boolean } = {}): void {
+export function fetchJars(options: { force?: boolean; print?: (line: string) => void } = {}): void {
   if (jarsPresent() && !options.force) return;
   const probe = spawnSync('mvn', ['--version'], { encoding: 'utf8' });
   if (probe.error) {
@@ -63,11 +69,24 @@ export function fetchJars(options: { force?: boolean; quiet?: boolean } = {}): v
       'mvn not found: install Apache Maven 3.8+ (Debian: apt-get install maven); it fetches the Kafka and OpenSearch jars',
     );
   }
-  const args = ['-B', '-f', MAVEN_POM, 'clean', 'package', '-DskipTests'];
-  if (options.quiet) args.splice(1, 0, '-q');
-  else args.splice(1, 0, '--no-transfer-progress');
-  const res = spawnSync('mvn', args, { stdio: 'inherit' });
+  const args = ['-B', '--no-transfer-progress', '-f', MAVEN_POM, 'clean', 'package', '-DskipTests'];
+  const shown = path.relative(process.cwd(), MAVEN_LOG);
+  const log = shown.startsWith('..') ? MAVEN_LOG : shown;
+  (options.print ?? ((l: string) => console.log(l)))(
+    `# stack: fetching the Kafka and OpenSearch jars with mvn (once per checkout, 1-3 min; log ${log})`,
+  );
+  fs.mkdirSync(STACK_DIR, { recursive: true });
+  const fd = fs.openSync(MAVEN_LOG, 'w');
+  let res: ReturnType<typeof spawnSync>;
+  try {
+    res = spawnSync('mvn', args, { cwd: PROJECT_ROOT, stdio: ['ignore', fd, fd] });
+  } finally {
+    fs.closeSync(fd);
+  }
   if (res.status !== 0) {
-    throw new SpillwayError('SPW_ERR_STACK_START', `mvn ${args.join(' ')} failed with exit status ${res.status}`);
+    throw new SpillwayError(
+      'SPW_ERR_STACK_START',
+      `mvn ${args.join(' ')} failed with exit status ${res.status}; last lines of ${MAVEN_LOG}:\n${tailFile(MAVEN_LOG, 25)}`,
+    );
   }
 }
