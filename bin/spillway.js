@@ -1,12 +1,67 @@
 #!/usr/bin/env node
 // Entry point of the `spillway` command. The sources are TypeScript run by Node's own type
 // stripping (Node >= 22.18; the project needs >= 22.22), so there is no build step.
+//
+// Run by an older node (a machine's Node 20 first on PATH), it re-runs itself with the
+// project's Node in .spillway/node when scripts/setup.sh has installed it there, and
+// otherwise names the one command that installs it and runs this. Plain JavaScript that
+// older nodes parse, with nothing imported before the check.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Keep in step with package.json "engines" and SPW_NODE_MIN in scripts/node-env.sh (a unit test checks). */
+const NODE_MIN = [22, 22];
+
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 22)) {
-  process.stderr.write(
-    `spillway needs Node.js >= 22.22 (found ${process.versions.node}); run \`npm run setup\` to install Node 24 into .spillway/node\n`,
-  );
-  process.exit(2);
+if (major > NODE_MIN[0] || (major === NODE_MIN[0] && minor >= NODE_MIN[1])) {
+  const { main } = await import('../cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
+} else {
+  const self = fileURLToPath(import.meta.url);
+  const root = path.resolve(path.dirname(self), '..');
+  const projectNode = path.join(root, '.spillway', 'node', 'bin', 'node');
+  if (existsSync(projectNode) && path.resolve(process.execPath) !== projectNode) {
+    reexec(projectNode, self);
+  } else {
+    process.stderr.write(`${tooOld(root)}\n`);
+    process.exit(2);
+  }
 }
-const { main } = await import('../cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+
+/** Runs this file again with `node`: same arguments, stdio and environment; exits as it exits. */
+function reexec(node, file) {
+  const child = spawn(node, [...process.execArgv, file, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // Ctrl-C reaches the child directly (same process group): passing SIGINT on too would make
+  // it a second one, which the components take as "stop now". Other signals are passed on.
+  const onInt = () => {};
+  process.on('SIGINT', onInt);
+  for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('error', (err) => {
+    process.stderr.write(`spillway: cannot run ${node}: ${err.message}\n`);
+    process.exit(2);
+  });
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    }
+    process.exit(code ?? 1);
+  });
+}
+
+/** The message for a node that is too old when the project's Node is not installed yet. */
+function tooOld(root) {
+  const found = `Node.js ${process.versions.node} (${process.execPath})`;
+  const need = `spillway needs Node.js >= ${NODE_MIN.join('.')}; this is ${found}.`;
+  if (path.resolve(process.cwd()) === root) {
+    const args = process.argv.slice(2).map(shellQuote).join(' ');
+    return `${need}\nRun it through npm instead, which installs Node 24 into .spillway/node the first time (about 30 s) and then uses it:\n  npm run spillway${args ? ` -- ${args}` : ''}`;
+  }
+  return `${need}\nInstall the project's Node 24 into ${path.join(root, '.spillway', 'node')} and its npm dependencies (once, about 1 min); this command then uses them by itself:\n  bash ${shellQuote(path.join(root, 'scripts', 'setup.sh'))} node deps`;
+}
+
+function shellQuote(s) {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}

@@ -9,6 +9,7 @@
 import type { TestProject } from 'vitest/node';
 import { probeKafka } from '../../core/kafka/index.ts';
 import { stackDown, stackEnvLines, stackStatus, stackUp } from '../../stack/stack.ts';
+import { nodeTooOld, requiredNode } from '../infra/node-version.ts';
 import {
   chooseProvider,
   envProvider,
@@ -52,6 +53,10 @@ async function localStack() {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Before anything starts: on a too-old Node every Kafka probe fails and the run would end
+  // in a readiness timeout minutes later instead of naming the fix.
+  const tooOld = nodeTooOld(process.version, requiredNode());
+  if (tooOld) throw new Error(tooOld);
   const { provider, log } = await chooseProvider([
     envProvider(process.env, {
       kafka: (brokers, timeoutMs) => probeKafka(brokers.split(','), timeoutMs),
