@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, inject, it } from 'vitest';
+import { DEFAULT_PORTS } from '../../stack/lib/layout.ts';
 
 // These drive the local JVM stack itself; with infrastructure from the environment or
 // testcontainers (test/infra/providers.ts) there is no such stack to inspect.
@@ -60,15 +61,18 @@ describe.runIf(localStack)('spillway stack up --secure-aux', () => {
 
 describe.runIf(localStack)('a second checkout', () => {
   it('is told which ports another checkout holds, instead of colliding, and starts nothing', () => {
+    const stack = inject('stack');
+    const mainPort = stack.kafkaMain.split(':')[1];
+    // The running stack's ports: the defaults, or shifted when `up --auto-ports` found them
+    // taken (another checkout's stack runs on this machine).
+    const offset = String(Number(mainPort) - DEFAULT_PORTS.kafkaMain);
     const res = spawnSync(process.execPath, ['bin/spillway.js', 'stack', 'up'], {
       encoding: 'utf8',
       timeout: 120_000,
-      // Another checkout = another stack directory; the default ports belong to the running stack.
-      env: { ...process.env, SPW_STACK_DIR: '/tmp/spw-second-checkout/.spillway/stack', SPW_STACK_PORT_OFFSET: '' },
+      // Another checkout = another stack directory, asking for the ports the running stack holds.
+      env: { ...process.env, SPW_STACK_DIR: '/tmp/spw-second-checkout/.spillway/stack', SPW_STACK_PORT_OFFSET: offset },
     });
     expect(res.status).toBe(1);
-    const stack = inject('stack');
-    const mainPort = stack.kafkaMain.split(':')[1];
     expect(res.stderr).toContain(`spillway stack: port ${mainPort} (kafkaMain)`);
     expect(res.stderr).toContain(
       'already in use by a process this checkout (/tmp/spw-second-checkout/.spillway/stack) did not start',
