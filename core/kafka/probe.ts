@@ -25,7 +25,7 @@ export async function kafkaNotReadyReason(
   try {
     return (await admin.brokerCount()) > 0 ? undefined : 'metadata lists no broker yet';
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return rootCauses(err);
   } finally {
     await admin.close().catch(() => {});
   }
@@ -38,4 +38,27 @@ export async function probeKafka(
   security: Pick<KafkaCluster, 'tls' | 'sasl'> = {},
 ): Promise<boolean> {
   return (await kafkaNotReadyReason(brokers, timeoutMs, security)) === undefined;
+}
+
+/**
+ * The distinct messages at the bottom of the client's error tree ("connect ECONNREFUSED
+ * 127.0.0.1:19092", "Promise.withResolvers is not a function"): the wrappers above them
+ * ("metadata failed 4 times.") say nothing about what to fix.
+ */
+function rootCauses(err: unknown): string {
+  const leaves = new Set<string>();
+  const seen = new Set<unknown>();
+  const walk = (x: unknown, depth: number): void => {
+    if (typeof x !== 'object' || x === null || seen.has(x) || depth > 12) {
+      if (typeof x === 'string') leaves.add(x);
+      return;
+    }
+    seen.add(x);
+    const e = x as { message?: string; errors?: unknown[]; cause?: unknown };
+    const inner = [...(e.errors ?? []), ...(e.cause === undefined ? [] : [e.cause])];
+    if (inner.length === 0) leaves.add(e.message ?? String(x));
+    for (const i of inner) walk(i, depth + 1);
+  };
+  walk(err, 0);
+  return [...leaves].join('; ') || String(err);
 }
