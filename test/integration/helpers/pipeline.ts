@@ -20,9 +20,11 @@ export interface PipelineOptions {
   gutterCluster?: string;
   /** Override the aux cluster's brokers (e.g. a throwaway cluster). */
   auxBrokers?: string[];
+  /** Importance per logId; default A. */
+  importance?: Record<string, 'S' | 'A' | 'B' | 'C'>;
 }
 
-/** All logIds importance A on the main cluster only, dedicated topics, so each run has its own topics. */
+/** LogIds (importance A unless given) on the main cluster only, dedicated topics, so each run has its own topics. */
 export function pipelineConfig(o: PipelineOptions): SpillwayConfig {
   const { main, aux } = clusters();
   const sinkNames = o.sinks.map((s) => s.name as string);
@@ -40,7 +42,14 @@ export function pipelineConfig(o: PipelineOptions): SpillwayConfig {
     },
     channels: { dedicatedPartitionsPerTopic: 2, partitionsPerTopic: 2 },
     logIds: [
-      ...o.logIds.map((id) => ({ id, name: id, owner: 'it', importance: 'A', sinks: sinkNames, dedicated: true })),
+      ...o.logIds.map((id) => ({
+        id,
+        name: id,
+        owner: 'it',
+        importance: o.importance?.[id] ?? 'A',
+        sinks: sinkNames,
+        dedicated: true,
+      })),
       { id: `unknown`, name: 'unknown', owner: 'it', importance: 'C', sinks: [sinkNames[0]] },
     ],
     sinks: o.sinks,
