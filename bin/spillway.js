@@ -57,9 +57,9 @@ function tooOld(root) {
   const need = `spillway needs Node.js >= ${NODE_MIN.join('.')}; this is ${found}.`;
   if (path.resolve(process.cwd()) === root) {
     const args = process.argv.slice(2).map(shellQuote).join(' ');
-    return `${need}\nRun it through npm instead, which installs Node 24 into .spillway/node the first time (about 30 s) and then uses it:\n  npm run spillway${args ? ` -- ${args}` : ''}`;
+    return `${need}\nRun it through npm instead, which installs Node 24 into .spillway/node the first time (under a minute) and then uses it:\n  npm run spillway${args ? ` -- ${args}` : ''}`;
   }
-  return `${need}\nInstall the project's Node 24 into ${path.join(root, '.spillway', 'node')} and its npm dependencies (once, about 1 min); this command then uses them by itself:\n  bash ${shellQuote(path.join(root, 'scripts', 'setup.sh'))} node deps`;
+  return `${need}\nInstall the project's Node 24 into ${path.join(root, '.spillway', 'node')} and its npm dependencies (once, under a minute); this command then uses them by itself:\n  bash ${shellQuote(path.join(root, 'scripts', 'setup.sh'))} node deps`;
 }
 
 function shellQuote(s) {

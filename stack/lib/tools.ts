@@ -73,7 +73,7 @@ export function fetchJars(options: { force?: boolean; print?: (line: string) => 
   const shown = path.relative(process.cwd(), MAVEN_LOG);
   const log = shown.startsWith('..') ? MAVEN_LOG : shown;
   (options.print ?? ((l: string) => console.log(l)))(
-    `# stack: fetching the Kafka and OpenSearch jars with mvn (once per checkout, 1-3 min; log ${log})`,
+    `# stack: fetching the Kafka and OpenSearch jars with mvn (once per checkout, under a minute; log ${log})`,
   );
   fs.mkdirSync(STACK_DIR, { recursive: true });
   const fd = fs.openSync(MAVEN_LOG, 'w');

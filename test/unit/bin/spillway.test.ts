@@ -66,7 +66,7 @@ describe.runIf(isOld)(`bin/spillway.js on an old Node (${oldNode})`, () => {
     expect(res.stderr).toBe(
       [
         `spillway needs Node.js >= 22.22; this is Node.js ${oldVersion} (${oldNode}).`,
-        'Run it through npm instead, which installs Node 24 into .spillway/node the first time (about 30 s) and then uses it:',
+        'Run it through npm instead, which installs Node 24 into .spillway/node the first time (under a minute) and then uses it:',
         "  npm run spillway -- config check 'my file.yaml'",
         '',
       ].join('\n'),
@@ -78,7 +78,7 @@ describe.runIf(isOld)(`bin/spillway.js on an old Node (${oldNode})`, () => {
     const res = runOld(['--help'], os.tmpdir(), path.join(root, 'bin', 'spillway.js'));
     expect(res.status).toBe(2);
     expect(res.stderr.trim().split('\n').slice(1)).toEqual([
-      `Install the project's Node 24 into ${root}/.spillway/node and its npm dependencies (once, about 1 min); this command then uses them by itself:`,
+      `Install the project's Node 24 into ${root}/.spillway/node and its npm dependencies (once, under a minute); this command then uses them by itself:`,
       `  bash ${root}/scripts/setup.sh node deps`,
     ]);
   });
