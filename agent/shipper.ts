@@ -1,10 +1,17 @@
 /**
  * The agent's shipping path: lines from every input -> a batcher per criticality (count,
- * bytes, linger) -> compressed batch -> router, with a couple of quick retries (full
- * jitter, Retry-After honoured up to a cap). A batch the router cannot take in time goes
- * to the disk spool; while the spool holds anything, new batches queue behind it so the
- * router sees them in order, and a replay loop drains it with backoff once the router
+ * bytes, linger) -> priority lanes -> compressed batch -> router, with a couple of quick
+ * retries (full jitter, Retry-After honoured up to a cap). A batch the router cannot take
+ * in time goes to the disk spool, and a replay loop drains it with backoff once the router
  * answers again.
+ *
+ * Priority (DESIGN.md invariant 3, issue #11): batches wait for the uplink in
+ * PriorityLanes (strict priority with a floor), so under an INFO flood an ERROR batch is the
+ * next one sent. A batch goes to the spool instead of the router while the spool holds a
+ * batch of its criticality or higher (the router then sees each criticality's batches in
+ * order, and nothing overtakes a more critical batch waiting there), or while the bytes
+ * queued at its criticality or higher pass MAX_QUEUED_BYTES (a flood of INFO spills INFO,
+ * not ERROR). The replay takes the spool's highest criticality first, with the same floor.
  *
  * `ship()` resolves when every one of its lines is settled — acknowledged by the router
  * (acks=all behind it) or written to the spool under its fsync policy — and rejects when
@@ -17,7 +24,8 @@ import zlib from 'node:zlib';
 import { Batcher, type BatchLimits } from '../core/batcher.ts';
 import type { Logger } from '../core/logger.ts';
 import { backoffDelayMs } from '../core/resilience/backoff.ts';
-import type { Criticality } from '../core/resilience/criticality.ts';
+import { type Criticality, criticalityRank } from '../core/resilience/criticality.ts';
+import { FloorScheduler, PriorityLanes } from '../core/resilience/priority-lanes.ts';
 import type { Spool } from './spool/spool.ts';
 import type { SendOutcome, UplinkClient, UplinkCompression } from './uplink/uplink-client.ts';
 
@@ -26,7 +34,7 @@ export const SEND_ATTEMPTS = 3;
 export const SEND_BACKOFF = { baseMs: 100, capMs: 2_000 };
 /** Replay backoff while the router stays down: 0.5 s doubling to 5 s, full jitter; a router back up waits at most 5 s for its backlog (the client-side throttle keeps the probes cheap). */
 export const REPLAY_BACKOFF = { baseMs: 500, capMs: 5_000 };
-/** Lines waiting to be sent past this many bytes go straight to the spool: memory stays bounded while the router is slow. */
+/** Lines waiting to be sent at a criticality or above past this many bytes go straight to the spool: memory stays bounded while the router is slow. */
 export const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 
 const gunzip = promisify(zlib.gunzip);
@@ -59,9 +67,13 @@ export class Shipper {
   readonly #o: ShipperOptions;
   readonly #batcher: Batcher<Pending>;
   readonly stats: ShipperStats = { shipped: 0, spooled: 0, replayed: 0, dropped: 0, rejectedByRouter: 0 };
-  /** Batches go out one at a time, in order, so the spool order is the send order. */
-  #chain: Promise<void> = Promise.resolve();
-  #queuedBytes = 0;
+  /** Batches waiting for the uplink; they go out one at a time, highest criticality first. */
+  readonly #queue = new PriorityLanes<Pending[]>();
+  /** Resolves when the send loop has emptied #queue. */
+  #sending: Promise<void> | undefined;
+  /** Bytes accepted and not yet sent or spooled, per criticality rank. */
+  readonly #queuedBytes = [0, 0, 0, 0];
+  readonly #replayOrder = new FloorScheduler();
   #replaying = false;
   #closing = false;
   #closed = false;
@@ -76,14 +88,36 @@ export class Shipper {
       options.batch,
       (p) => p.line.length + 1,
       (_key, items) => {
-        this.#chain = this.#chain.then(() => this.#ship(items));
+        this.#queue.push(items[0]!.criticality, items);
+        this.#sending ??= this.#sendLoop();
       },
     );
   }
 
+  async #sendLoop(): Promise<void> {
+    try {
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) await this.#ship(next.item);
+    } finally {
+      this.#sending = undefined;
+    }
+  }
+
   /** Bytes of lines accepted but not yet sent or spooled. */
   get queuedBytes(): number {
-    return this.#queuedBytes;
+    return this.#queuedBytes.reduce((a, b) => a + b, 0);
+  }
+
+  /** Bytes queued at `c` or a higher criticality. */
+  #queuedAtOrAbove(c: Criticality): number {
+    let sum = 0;
+    for (let r = criticalityRank(c); r < this.#queuedBytes.length; r++) sum += this.#queuedBytes[r]!;
+    return sum;
+  }
+
+  /** True while the spool holds a batch of `c` or a higher criticality. */
+  #spoolHoldsAtOrAbove(c: Criticality): boolean {
+    const held = this.#o.spool.stats().entriesByCriticality;
+    return Object.entries(held).some(([k, n]) => n > 0 && criticalityRank(k as Criticality) >= criticalityRank(c));
   }
 
   /** Starts draining what an earlier run left in the spool. */
@@ -105,8 +139,9 @@ export class Shipper {
           else resolve();
         }
       };
+      const rank = criticalityRank(criticality);
       for (const line of lines) {
-        this.#queuedBytes += line.length + 1;
+        this.#queuedBytes[rank]! += line.length + 1;
         this.#batcher.add(criticality, { line, criticality, settle });
       }
     });
@@ -118,13 +153,13 @@ export class Shipper {
     const bytes = lines.reduce((s, l) => s + l.length + 1, 0);
     let error: Error | undefined;
     try {
-      // Behind a non-empty spool, while the queue is over budget, or when closing: to the
-      // spool (in chain order, so the router still gets batches in order).
+      // Behind a spooled batch of this criticality or higher, while the queue at this
+      // criticality or higher is over budget, or when closing: to the spool (see the module
+      // comment: each criticality's batches reach the router in order).
       const direct =
-        this.#o.spool.stats().entries === 0 &&
-        !this.#replaying &&
+        !this.#spoolHoldsAtOrAbove(criticality) &&
         !this.#closing &&
-        this.#queuedBytes <= MAX_QUEUED_BYTES;
+        this.#queuedAtOrAbove(criticality) <= MAX_QUEUED_BYTES;
       const left = direct ? await this.#sendWithRetries(lines, criticality) : lines;
       if (left === undefined) error = new Error('the router refused the batch for good');
       else if (left.length > 0) await this.#toSpool(left, criticality);
@@ -133,7 +168,7 @@ export class Shipper {
       this.stats.dropped += lines.length;
       this.#o.log.error({ err: error.message, lines: lines.length }, 'shipping a batch failed');
     } finally {
-      this.#queuedBytes -= bytes;
+      this.#queuedBytes[criticalityRank(criticality)]! -= bytes;
       for (const i of items) i.settle(error);
     }
   }
@@ -217,14 +252,17 @@ export class Shipper {
     return out;
   }
 
-  /** Drains the spool in order; on failure waits with backoff and tries again. */
+  /** Drains the spool, highest criticality first (with the floor); on failure waits with backoff and tries again. */
   async #replay(attempt: number): Promise<void> {
     if (this.#closed || this.#replaying) return;
     this.#replaying = true;
     try {
       for (;;) {
         if (this.#closed) return;
-        const entry = await this.#o.spool.peek();
+        const held = this.#o.spool.stats().entriesByCriticality;
+        const lane = this.#replayOrder.pick((c) => held[c] > 0);
+        if (lane === undefined) return;
+        const entry = await this.#o.spool.peek(lane);
         if (!entry) return;
         const out = await this.#o.uplink.send(entry.batch, entry.criticality, undefined, entry.encoding);
         if (out.kind === 'retryable') {
@@ -259,7 +297,7 @@ export class Shipper {
             }
           }
         }
-        await this.#o.spool.ack(entry.id);
+        await this.#o.spool.ackEntry(entry.id);
         attempt = 0;
       }
     } finally {
@@ -271,7 +309,7 @@ export class Shipper {
   async close(): Promise<void> {
     this.#closing = true;
     this.#batcher.flushAll();
-    await this.#chain;
+    await this.#sending;
     this.#closed = true;
     clearTimeout(this.#replayTimer);
     await this.#replayDone.catch(() => {});

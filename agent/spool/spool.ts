@@ -9,7 +9,11 @@
  * **Replay.** `peek()` returns the oldest live entry, `ack(id)` marks it (and anything
  * older) shipped. Only the checkpoint records acks; a restart resumes after the last
  * checkpointed ack, so entries acked since then are replayed once more (at-least-once).
- * A segment with no live entry left is deleted.
+ * A segment with no live entry left is deleted. Replay by criticality (issue #11: ERROR
+ * batches spooled behind an INFO flood must not wait for it): `peek(criticality)` returns
+ * the oldest entry of one criticality, and `ackEntry(id)` marks just that entry shipped; an
+ * entry acked ahead of older ones is recorded like an eviction's tombstone (so a restart
+ * does not replay it), counted as acked.
  *
  * **Eviction design: tombstones + compaction.** Segments are append-only, so an evicted
  * entry cannot be cut out where it sits. Eviction only marks it dead: its id joins the
@@ -122,6 +126,8 @@ export interface SpoolStats {
   bytes: number;
   /** Live entries. */
   entries: number;
+  /** Live entries per criticality. */
+  entriesByCriticality: CountsByCriticality;
   segments: number;
   /** Size of all segment files. */
   diskBytes: number;
@@ -246,9 +252,20 @@ export class Spool {
     return this.#exclusive(() => this.#append(batch, criticality, options));
   }
 
-  /** The oldest entry not yet acked or evicted, or undefined when the spool is empty. */
-  peek(): Promise<SpoolEntry | undefined> {
-    return this.#exclusive(() => this.#peek());
+  /**
+   * The oldest entry not yet acked or evicted (of `criticality`, when given), or undefined
+   * when there is none.
+   */
+  peek(criticality?: Criticality): Promise<SpoolEntry | undefined> {
+    return this.#exclusive(() => this.#peek(criticality));
+  }
+
+  /**
+   * Marks just entry `id` shipped, whether or not older entries are (replay by criticality).
+   * Acking an entry that is not live (acked, evicted) is a no-op.
+   */
+  ackEntry(id: number): Promise<void> {
+    return this.#exclusive(() => this.#ackEntry(id));
   }
 
   /**
@@ -286,6 +303,9 @@ export class Spool {
     return {
       bytes: this.#liveBytes,
       entries: this.#liveCount,
+      entriesByCriticality: Object.fromEntries(
+        CRITICALITIES.map((c) => [c, this.#lanes[criticalityRank(c)]!.size]),
+      ) as CountsByCriticality,
       segments: this.#segments.length,
       diskBytes: this.#segments.reduce((sum, s) => sum + s.size, 0),
       deadBytes: this.#deadBytes,
@@ -451,9 +471,10 @@ export class Spool {
 
   // --- replay -------------------------------------------------------------------------
 
-  async #peek(): Promise<SpoolEntry | undefined> {
+  async #peek(criticality?: Criticality): Promise<SpoolEntry | undefined> {
     for (;;) {
-      const head = this.#head();
+      const head =
+        criticality === undefined ? this.#head() : this.#lanes[criticalityRank(criticality)]!.values().next().value;
       if (head === undefined) return undefined;
       const fh = await open(head.segment.path, 'r');
       const buf = Buffer.allocUnsafe(head.bytes);
@@ -471,13 +492,37 @@ export class Spool {
       this.#corruptEntries++;
       this.#corruptBytes += head.bytes;
       this.#logger?.warn({ path: head.segment.path, offset: head.offset, id: head.id }, 'spool: corrupt entry skipped');
-      this.#removeLive(head);
-      head.segment.dead.set(head.id, head.bytes);
-      head.segment.deadBytes += head.bytes;
-      this.#deadBytes += head.bytes;
-      this.#checkpointDirty = true;
+      this.#bury(head);
       await this.#reclaim();
     }
+  }
+
+  async #ackEntry(id: number): Promise<void> {
+    const head = this.#head();
+    // The oldest live entry: an ordinary (cumulative) ack moves the acked id, no tombstone.
+    if (head?.id === id) return this.#ack(id);
+    let entry: Live | undefined;
+    for (const lane of this.#lanes) {
+      for (const e of lane) {
+        if (e.id === id) entry = e;
+        if (e.id >= id) break;
+      }
+      if (entry) break;
+    }
+    if (entry === undefined) return;
+    this.#bury(entry);
+    this.#acked++;
+    await this.#reclaim();
+    if (this.fsync === 'always') await this.#flush(true);
+  }
+
+  /** Takes a live entry out and tombstones it (kept out of a replay after a restart). */
+  #bury(e: Live): void {
+    this.#removeLive(e);
+    e.segment.dead.set(e.id, e.bytes);
+    e.segment.deadBytes += e.bytes;
+    this.#deadBytes += e.bytes;
+    this.#checkpointDirty = true;
   }
 
   async #ack(id: number): Promise<void> {
@@ -526,10 +571,7 @@ export class Spool {
   }
 
   #evict(e: Live): EvictedEntry {
-    this.#removeLive(e);
-    e.segment.dead.set(e.id, e.bytes);
-    e.segment.deadBytes += e.bytes;
-    this.#deadBytes += e.bytes;
+    this.#bury(e);
     this.#dropped.evicted[e.criticality]++;
     this.#droppedBytes.evicted[e.criticality] += e.bytes;
     return { id: e.id, criticality: e.criticality, bytes: e.bytes };

@@ -32,17 +32,58 @@ export const DEFAULT_PRIORITY_FLOOR_PCT = 10;
 const LANES = CRITICALITIES.length;
 const WHOLE = 1000;
 
-export class PriorityLanes<T> {
+/**
+ * The policy above on its own, for queues that keep their items elsewhere (the agent's disk
+ * spool): `pick` says which lane goes next, given which lanes have items.
+ */
+export class FloorScheduler {
   readonly #floorPermille: number;
-  readonly #lanes: T[][] = Array.from({ length: LANES }, () => []);
   readonly #credit: number[] = new Array<number>(LANES).fill(0);
-  #size = 0;
 
   /** @param floorPct share of turns each lower lane with work is guaranteed, 0 < floorPct <= 50. @default DEFAULT_PRIORITY_FLOOR_PCT */
   constructor(floorPct = DEFAULT_PRIORITY_FLOOR_PCT) {
     if (!(floorPct > 0 && floorPct <= 50))
-      throw new RangeError(`PriorityLanes: floorPct must be in (0, 50], got ${floorPct}`);
+      throw new RangeError(`priority floor: floorPct must be in (0, 50], got ${floorPct}`);
     this.#floorPermille = Math.round(floorPct * 10);
+  }
+
+  /** The criticality whose lane goes next; undefined when no lane has items. */
+  pick(hasItems: (c: Criticality) => boolean): Criticality | undefined {
+    let top = -1;
+    const has: boolean[] = [];
+    for (let r = LANES - 1; r >= 0; r--) {
+      has[r] = hasItems(CRITICALITIES[LANES - 1 - r]!);
+      if (!has[r]) this.#credit[r] = 0;
+      else if (top < 0) top = r;
+    }
+    if (top < 0) return undefined;
+    let pick = top;
+    let best = WHOLE - 1;
+    for (let r = top - 1; r >= 0; r--) {
+      if (!has[r]) continue;
+      this.#credit[r]! += this.#floorPermille;
+      if (this.#credit[r]! > best) {
+        best = this.#credit[r]!;
+        pick = r;
+      }
+    }
+    if (pick !== top) this.#credit[pick]! -= WHOLE;
+    return CRITICALITIES[LANES - 1 - pick]!;
+  }
+
+  reset(): void {
+    this.#credit.fill(0);
+  }
+}
+
+export class PriorityLanes<T> {
+  readonly #scheduler: FloorScheduler;
+  readonly #lanes: T[][] = Array.from({ length: LANES }, () => []);
+  #size = 0;
+
+  /** @param floorPct share of turns each lower lane with work is guaranteed, 0 < floorPct <= 50. @default DEFAULT_PRIORITY_FLOOR_PCT */
+  constructor(floorPct = DEFAULT_PRIORITY_FLOOR_PCT) {
+    this.#scheduler = new FloorScheduler(floorPct);
   }
 
   get size(): number {
@@ -69,31 +110,16 @@ export class PriorityLanes<T> {
   /** The next item by the policy above, with its criticality; undefined when empty. */
   shift(): { criticality: Criticality; item: T } | undefined {
     if (this.#size === 0) return undefined;
-    let top = -1;
-    for (let r = LANES - 1; r >= 0; r--) {
-      if (this.#lanes[r]!.length === 0) this.#credit[r] = 0;
-      else if (top < 0) top = r;
-    }
-    let pick = top;
-    let best = WHOLE - 1;
-    for (let r = top - 1; r >= 0; r--) {
-      if (this.#lanes[r]!.length === 0) continue;
-      this.#credit[r]! += this.#floorPermille;
-      if (this.#credit[r]! > best) {
-        best = this.#credit[r]!;
-        pick = r;
-      }
-    }
-    if (pick !== top) this.#credit[pick]! -= WHOLE;
+    const criticality = this.#scheduler.pick((c) => this.sizeOf(c) > 0)!;
     this.#size--;
-    return { criticality: CRITICALITIES[LANES - 1 - pick]!, item: this.#lanes[pick]!.shift()! };
+    return { criticality, item: this.#lanes[criticalityRank(criticality)]!.shift()! };
   }
 
   /** Removes and returns everything, highest lane first (shutdown). */
   drain(): T[] {
     const out: T[] = [];
     for (let r = LANES - 1; r >= 0; r--) out.push(...this.#lanes[r]!.splice(0));
-    this.#credit.fill(0);
+    this.#scheduler.reset();
     this.#size = 0;
     return out;
   }

@@ -91,6 +91,54 @@ describe('Spool append and replay', () => {
   });
 });
 
+describe('Spool replay by criticality', () => {
+  it('peek(criticality) returns the oldest entry of that criticality; ackEntry acks just it', async () => {
+    const s = await openSpool({ segmentBytes: 512 });
+    await fill(s, 1, 3, 'SHEDDABLE');
+    await fill(s, 4, 4, 'CRITICAL_PLUS');
+    await fill(s, 5, 6, 'SHEDDABLE');
+    await fill(s, 7, 7, 'CRITICAL_PLUS');
+    expect(s.stats().entriesByCriticality).toEqual({ ...zero, SHEDDABLE: 5, CRITICAL_PLUS: 2 });
+    expect(numberOf((await s.peek('CRITICAL_PLUS'))!.batch)).toBe(4);
+    expect(await s.peek('CRITICAL')).toBeUndefined();
+    await s.ackEntry(4);
+    expect(numberOf((await s.peek('CRITICAL_PLUS'))!.batch)).toBe(7);
+    await s.ackEntry(7);
+    // The older SHEDDABLE entries are still there, in order.
+    expect(s.stats()).toMatchObject({ entries: 5, acked: 2, deadBytes: 2 * 127 });
+    expect(s.stats().entriesByCriticality).toEqual({ ...zero, SHEDDABLE: 5 });
+    expect(await drain(s)).toEqual([1, 2, 3, 5, 6]);
+    expect(s.stats()).toMatchObject({ entries: 0, acked: 7 });
+    expect(await segmentFiles()).toEqual([]);
+  });
+
+  it('an entry acked ahead of older ones is not replayed after a restart', async () => {
+    const s = await openSpool();
+    await fill(s, 1, 2, 'SHEDDABLE');
+    await fill(s, 3, 3, 'CRITICAL');
+    await fill(s, 4, 4, 'SHEDDABLE');
+    await s.ackEntry(3);
+    await s.ackEntry(3); // not live any more: a no-op
+    await s.close();
+    const again = await openSpool();
+    expect(again.stats()).toMatchObject({ entries: 3, entriesByCriticality: { ...zero, SHEDDABLE: 3 } });
+    expect(await drain(again)).toEqual([1, 2, 4]);
+  });
+
+  it('ackEntry of the oldest entry is an ordinary ack', async () => {
+    const s = await openSpool();
+    await fill(s, 1, 3, 'CRITICAL');
+    await s.ackEntry(1);
+    expect(s.stats()).toMatchObject({ entries: 2, acked: 1, deadBytes: 0 });
+    await s.close();
+    expect(JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8'))).toEqual({
+      version: 1,
+      ackedId: 1,
+      tombstones: [],
+    });
+  });
+});
+
 describe('Spool restart', () => {
   it('ack + reopen resumes exactly after the last acked entry', async () => {
     const s = await openSpool({ segmentBytes: 512 });

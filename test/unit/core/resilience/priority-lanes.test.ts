@@ -102,6 +102,6 @@ describe('PriorityLanes', () => {
   });
 
   it.each([0, -1, 51, Number.NaN])('refuses floorPct %s with a message naming the range', (pct) => {
-    expect(() => new PriorityLanes<string>(pct)).toThrow(`PriorityLanes: floorPct must be in (0, 50], got ${pct}`);
+    expect(() => new PriorityLanes<string>(pct)).toThrow(`priority floor: floorPct must be in (0, 50], got ${pct}`);
   });
 });
