@@ -126,9 +126,7 @@ describe('channel priority in a sink', () => {
     // Every urgent record arrived long before the backlog drained, overtaking the in-flight backlog.
     expect(overtaken).toBeLessThan(OVERTAKE_BOUND);
     expect(Math.max(...urgentArrivals.map((a) => a.backlogServedBefore))).toBeLessThan(BACKLOG / 2);
-    expect(urgentArrivals.map((a) => a.seq).sort((a, b) => a - b)).toEqual(
-      Array.from({ length: URGENT }, (_, i) => i),
-    );
+    expect(urgentArrivals.map((a) => a.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: URGENT }, (_, i) => i));
 
     // The backlog is not starved or lost: all of it arrives, each record once.
     await waitFor('the whole backlog', () => backlogSeen.size >= BACKLOG, 120_000);
