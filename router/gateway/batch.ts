@@ -19,7 +19,8 @@ export type { RejectedLine };
 
 /** Where the batch's records go: one producer per cluster. */
 export interface ClusterSender {
-  send(records: ProduceRecord[], timeoutMs: number): Promise<unknown>;
+  /** @param criticality the highest of the records', for senders that order produces by it */
+  send(records: ProduceRecord[], timeoutMs: number, criticality?: Criticality): Promise<unknown>;
 }
 
 /** The quota check the gateway needs (router/quota implements it). */
@@ -164,6 +165,7 @@ export async function deliverBatch(batch: PreparedBatch, ctx: BatchContext): Pro
           await sender.send(
             list.map((p) => ({ topic: p.at.topic, key: p.at.key, value: p.rec.bytes })),
             budget,
+            batchCriticality(list.map((p) => p.criticality)),
           );
         } catch (err) {
           failure = `kafka cluster "${cluster}": ${(err as Error).message}`;
@@ -178,7 +180,8 @@ export async function deliverBatch(batch: PreparedBatch, ctx: BatchContext): Pro
         for (const p of list) retry.push({ line: p.rec.line, reason: failure, retryAfterMs: KAFKA_RETRY_AFTER_MS });
         t.inc(
           'spillway_records_dropped_total',
-          { reason: budget <= 0 ? 'deadline' : 'kafka', criticality: criticality ?? 'unknown' },
+          // A produce that waited out its deadline for a slot is a deadline drop, not a Kafka failure.
+          { reason: ctx.produceBudgetMs() <= 0 ? 'deadline' : 'kafka', criticality: criticality ?? 'unknown' },
           list.length,
         );
       }
