@@ -12,6 +12,9 @@
  * - SAMPLE_PORT          port of the webhook receiver and /healthz (18080)
  * - SAMPLE_RATE          log lines per second over all logIds (50)
  * - SAMPLE_SECONDS       stop by itself after this long (unset: run until SIGTERM / SIGINT)
+ * - SAMPLE_KEEP_WEBHOOK  1: when SAMPLE_SECONDS are up, stop logging but keep the webhook
+ *                        answering until SIGTERM / SIGINT, so the http sink can deliver what
+ *                        is still on its way (`npm run demo` prints its closing table then)
  * - SAMPLE_REPORT_MS     how often it prints its progress (30000)
  * - SAMPLE_FILE_LOG      also append plain-text lines to this file, which the agent's file
  *                        input tails (unset: no file)
@@ -32,6 +35,7 @@ const reportMs = Number(process.env.SAMPLE_REPORT_MS ?? 30_000);
 const rate = Number(process.env.SAMPLE_RATE ?? 50);
 const fileLog = process.env.SAMPLE_FILE_LOG;
 const webhookToken = process.env.SPW_WEBHOOK_TOKEN;
+const keepWebhook = process.env.SAMPLE_KEEP_WEBHOOK === '1';
 
 /** logIds of examples/compose.yaml, plus one that is not configured (it goes to the fallback logId). */
 const SERVICES = [
@@ -99,13 +103,25 @@ const tick = setInterval(
 );
 const report = setInterval(() => console.log(`sample-service: logged ${seq}, webhook got ${webhookRecords}`), reportMs);
 
-function stop(): void {
+function stopLogging(): void {
   clearInterval(tick);
   clearInterval(report);
   clearTimeout(timer);
+}
+function stop(): void {
+  stopLogging();
   // pino ends the transport when the process exits; its close() ships what is buffered.
   server.close(() => console.log(`sample-service: stopped after ${seq} lines, webhook got ${webhookRecords}`));
   server.closeAllConnections();
 }
-const timer = seconds === undefined ? undefined : setTimeout(stop, seconds * 1000);
+function timeUp(): void {
+  if (!keepWebhook) {
+    stop();
+    return;
+  }
+  // The transport keeps flushing every 200 ms while the process lives.
+  stopLogging();
+  console.log(`sample-service: logging done after ${seq} lines; the webhook answers until SIGTERM`);
+}
+const timer = seconds === undefined ? undefined : setTimeout(timeUp, seconds * 1000);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, stop);

@@ -178,13 +178,21 @@ demo: running for $seconds s: sample services log about ${SPW_DEMO_RATE:-500} li
 ${stall:+demo: stalling sink \"$stall\": its destination hangs from ${SPW_DEMO_STALL_AFTER:-30} s for ${SPW_DEMO_STALL_FOR:-45} s.
 }demo: in another terminal: npm run spillway -- lag --config $config
 TXT
-logged "$logs/sample-service.log" env SAMPLE_RATE="${SPW_DEMO_RATE:-500}" SAMPLE_SECONDS="$seconds" \
+# The load stops after $seconds s; the webhook it hosts keeps answering until the closing
+# table is printed, so the http sink can deliver what is still on its way.
+start sample-service env SAMPLE_RATE="${SPW_DEMO_RATE:-500}" SAMPLE_SECONDS="$seconds" SAMPLE_KEEP_WEBHOOK=1 \
   SAMPLE_REPORT_MS=5000 SAMPLE_FILE_LOG=.spillway/demo-logs/reports.log node examples/sample-service.ts
-check_alive
+sample=$!
+until grep -q 'logging done after' "$logs/sample-service.log"; do
+  check_alive
+  sleep 1
+done
 
 say "load done; waiting for the sinks to catch up (up to $drain_s s)"
 echo
 node scripts/demo-summary.ts --config "$config" --search-url "$SPW_SEARCH_URL" --wait-s "$drain_s" || true
+kill -TERM "$sample" 2>/dev/null || true
+wait "$sample" 2>/dev/null || true
 sent=$(grep -o 'stopped after [0-9]* lines, webhook got [0-9]*' "$logs/sample-service.log" | tail -n 1 || true)
 [ -z "$sent" ] || echo "Sample services: $sent"
 echo
