@@ -107,6 +107,9 @@ logged "$logs/config-check.log" node bin/spillway.js config check "$config"
 logged "$logs/topics.log" node bin/spillway.js topics ensure --config "$config"
 say "$config is valid; its topics exist (details in $logs/config-check.log, topics.log)"
 
+# What OpenSearch holds already (the stack keeps its data): the closing table counts what it gains.
+node scripts/demo-summary.ts --search-url "$SPW_SEARCH_URL" --save-search-counts "$logs/search-before.json"
+
 sinks=$(node -e '
   const { loadConfig } = await import("./config/load.ts");
   const c = await loadConfig(process.argv[1]);
@@ -190,7 +193,8 @@ done
 
 say "load done; waiting for the sinks to catch up (up to $drain_s s)"
 echo
-node scripts/demo-summary.ts --config "$config" --search-url "$SPW_SEARCH_URL" --wait-s "$drain_s" || true
+node scripts/demo-summary.ts --config "$config" --search-url "$SPW_SEARCH_URL" --wait-s "$drain_s" \
+  --search-before "$logs/search-before.json" || true
 kill -TERM "$sample" 2>/dev/null || true
 wait "$sample" 2>/dev/null || true
 sent=$(grep -o 'stopped after [0-9]* lines, webhook got [0-9]*' "$logs/sample-service.log" | tail -n 1 || true)
