@@ -148,6 +148,21 @@ export const METRICS = {
     help: "The sink's lag on a configured logId's topics in seconds; +Inf when it makes no progress with lag > 0 (monitor).",
     labels: ['component', 'sink', 'logid'],
   },
+  spillway_tier_lag_records: {
+    type: 'gauge',
+    help: 'The sink\'s lag over its topics of one tier: by="level_class" (tier error, warn, info, ...) or by="importance" (tier S, A, B, C) (monitor).',
+    labels: ['component', 'sink', 'by', 'tier'],
+  },
+  spillway_tier_lag_seconds: {
+    type: 'gauge',
+    help: "The sink's lag over its topics of one tier in seconds at that tier's consumption rate; +Inf when it makes no progress with lag > 0 (monitor).",
+    labels: ['component', 'sink', 'by', 'tier'],
+  },
+  spillway_tier_throughput_records_per_second: {
+    type: 'gauge',
+    help: 'Records per second the sink committed on its topics of one tier between the last two samples (monitor).',
+    labels: ['component', 'sink', 'by', 'tier'],
+  },
   spillway_lag_threshold_breached: {
     type: 'gauge',
     help: "1 while the sink's lag on the logId exceeds the logId's lagThresholdSec (default 60 s), else 0 (monitor).",

@@ -21,6 +21,7 @@
  *   over-counts; sink and channel totals are computed from partitions, never from logId rows.
  */
 
+import { channelOfTopic } from '../router/placement.ts';
 import type { PlacementPlan, TopicKind, TopicRef } from '../router/placement-plan.ts';
 import { drainerGroupId, sinkGroupId } from '../sinks/runtime/sink-service.ts';
 import type { FlowReport } from './scrape.ts';
@@ -125,6 +126,22 @@ export interface ChannelLag {
   sinks: Record<string, number>;
 }
 
+/**
+ * A sink's lag on one tier of its channels: all its topics of one level class, or of one
+ * importance (issue #11: "INFO is 4 minutes behind, ERROR is current" at a glance).
+ */
+export interface TierLag {
+  sink: string;
+  by: 'level_class' | 'importance';
+  /** The level class (error, warn, info, ...) or the importance (S, A, B, C). */
+  tier: string;
+  lagRecords: number;
+  /** null: unknown (first sample) or infinite (no progress while lag > 0). */
+  lagSeconds: number | null;
+  /** Records/s the sink committed on these topics between the two samples; null on the first sample. */
+  throughputPerSec: number | null;
+}
+
 export interface Breach {
   sink: string;
   logId: string;
@@ -141,6 +158,8 @@ export interface LagReport {
   sinks: SinkLag[];
   logIds: LogIdLag[];
   channels: ChannelLag[];
+  /** Per sink, its lag per level class and per importance (from the topic names). */
+  tiers: TierLag[];
   breaches: Breach[];
   /** Rates and sink states scraped from the components' /metrics (monitor.scrape); absent without targets. */
   flow?: FlowReport;
@@ -281,6 +300,7 @@ export function computeLag(
 
   const sinks: SinkLag[] = [];
   const logIds: LogIdLag[] = [];
+  const tiers: TierLag[] = [];
   const breaches: Breach[] = [];
   for (const sp of plan.sinks) {
     const errors: { cluster: string; error: string }[] = [];
@@ -372,6 +392,8 @@ export function computeLag(
       });
     }
 
+    if (errors.length === 0) tiers.push(...tiersOf(sp.name, mainByTopic, sinceMs));
+
     const t = totals(main);
     const rateKnown = sinceMs !== null && sinceMs > 0 && t.consumed !== null;
     const throughputPerSec = rateKnown ? round(t.consumed! / (sinceMs! / 1000)) : null;
@@ -439,6 +461,52 @@ export function computeLag(
     sinks,
     logIds,
     channels: [...channels.values()].sort((a, b) => (key(a.cluster, a.topic) < key(b.cluster, b.topic) ? -1 : 1)),
+    tiers,
     breaches,
   };
+}
+
+/** Level classes in the order an operator reads them (others after, by name); importances S to C. */
+const LEVEL_ORDER = ['error', 'warn', 'info'];
+const IMPORTANCE_ORDER = 'SABC';
+const tierOrder = (by: TierLag['by'], a: string, b: string): number => {
+  if (by === 'importance') return IMPORTANCE_ORDER.indexOf(a) - IMPORTANCE_ORDER.indexOf(b);
+  const ia = LEVEL_ORDER.indexOf(a);
+  const ib = LEVEL_ORDER.indexOf(b);
+  if (ia !== ib) return (ia < 0 ? LEVEL_ORDER.length : ia) - (ib < 0 ? LEVEL_ORDER.length : ib);
+  return a < b ? -1 : a > b ? 1 : 0;
+};
+
+/** One sink's rows per level class and per importance, from its main topics' partitions. */
+function tiersOf(sink: string, mainByTopic: Map<string, PartitionLag[]>, sinceMs: number | null): TierLag[] {
+  const groups: Record<TierLag['by'], Map<string, PartitionLag[]>> = { level_class: new Map(), importance: new Map() };
+  for (const parts of mainByTopic.values()) {
+    const ch = parts[0] && channelOfTopic(parts[0].topic);
+    if (!ch) continue;
+    for (const [by, tier] of [
+      ['level_class', ch.levelClass],
+      ['importance', ch.importance],
+    ] as const) {
+      const list = groups[by].get(tier) ?? [];
+      list.push(...parts);
+      groups[by].set(tier, list);
+    }
+  }
+  const out: TierLag[] = [];
+  for (const by of ['level_class', 'importance'] as const) {
+    for (const tier of [...groups[by].keys()].sort((a, b) => tierOrder(by, a, b))) {
+      const t = totals(groups[by].get(tier)!);
+      const seconds = lagSecondsOf(t, sinceMs);
+      const rateKnown = sinceMs !== null && sinceMs > 0 && t.consumed !== null;
+      out.push({
+        sink,
+        by,
+        tier,
+        lagRecords: t.lag,
+        lagSeconds: seconds === null ? null : round(seconds),
+        throughputPerSec: rateKnown ? round(t.consumed! / (sinceMs! / 1000)) : null,
+      });
+    }
+  }
+  return out;
 }

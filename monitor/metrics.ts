@@ -32,6 +32,15 @@ export function publishLag(telemetry: Telemetry, report: LagReport): void {
     telemetry.set('spillway_gutter_lag_records', s.drainerLag, { sink });
     telemetry.set('spillway_dead_letter_records', s.deadLetters, { sink });
   }
+  for (const t of report.tiers) {
+    const labels = { sink: t.sink, by: t.by, tier: t.tier };
+    telemetry.set('spillway_tier_lag_records', t.lagRecords, labels);
+    // Null seconds with lag: no progress since the last sample (infinitely behind) once the rate is known.
+    const sec = seconds(t.lagSeconds, t.throughputPerSec === 0);
+    if (sec !== undefined) telemetry.set('spillway_tier_lag_seconds', sec, labels);
+    if (t.throughputPerSec !== null)
+      telemetry.set('spillway_tier_throughput_records_per_second', t.throughputPerSec, labels);
+  }
   for (const l of report.logIds) {
     if (l.state === 'unknown' && report.clusters[l.cluster] !== 'ok') continue;
     const labels = { sink: l.sink, logid: l.logId };

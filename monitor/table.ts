@@ -1,7 +1,9 @@
 /**
  * `spillway lag` output: one row per sink (logId "*", the sink's totals) followed by one row
  * per logId it receives; a logId on a shared (hashed) topic is marked "(shared)" because
- * its lag is the whole topic's (monitor/lag.ts).
+ * its lag is the whole topic's (monitor/lag.ts). Then a second table: each sink's lag and
+ * throughput per level class and per importance, so "INFO is 4 minutes behind, ERROR is
+ * current" reads at a glance.
  */
 import type { LagReport } from './lag.ts';
 
@@ -31,16 +33,36 @@ export function lagRows(report: LagReport): string[][] {
   return rows;
 }
 
-/** An aligned text table, header first, columns separated by two spaces. */
-export function renderLagTable(report: LagReport): string {
-  const rows = [[...HEADER], ...lagRows(report)];
-  const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) =>
+const TIER_HEADER = ['SINK', 'TIER', 'LAG RECORDS', 'LAG SECONDS', 'RECORDS/S'] as const;
+const TIER_RIGHT = new Set([2, 3, 4]);
+
+export function tierRows(report: LagReport): string[][] {
+  return report.tiers.map((t) => [
+    t.sink,
+    `${t.by === 'level_class' ? 'level' : 'importance'} ${t.tier}`,
+    String(t.lagRecords),
+    fmtSeconds(t.lagSeconds),
+    t.throughputPerSec === null ? '-' : t.throughputPerSec.toFixed(1),
+  ]);
+}
+
+/** Aligned text lines, header first, columns separated by two spaces. */
+function aligned(header: readonly string[], body: string[][], right: ReadonlySet<number>): string[] {
+  const rows = [[...header], ...body];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) =>
     r
-      .map((cell, i) => (RIGHT.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .map((cell, i) => (right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd(),
   );
+}
+
+/** The two tables (per sink and logId, then per tier), then the clusters that could not be read. */
+export function renderLagTable(report: LagReport): string {
+  const lines = aligned(HEADER, lagRows(report), RIGHT);
+  const tiers = tierRows(report);
+  if (tiers.length > 0) lines.push('', ...aligned(TIER_HEADER, tiers, TIER_RIGHT));
   const down = Object.entries(report.clusters).filter(([, st]) => st !== 'ok');
   for (const [c, err] of down) lines.push(`cluster "${c}" unreadable: ${err}`);
   return `${lines.join('\n')}\n`;

@@ -341,3 +341,109 @@ describe('computeLag: rates, seconds and states', () => {
     ]);
   });
 });
+
+describe('computeLag: per tier (level class, importance)', () => {
+  // Sink "search" reads pay (S, dedicated) and clicks (C, dedicated), each with error and info topics.
+  const tierPlan: PlacementPlan = {
+    clusters: [
+      {
+        name: 'main',
+        budget: 100,
+        partitions: 0,
+        topics: [
+          topic('spw.s.error.d-pay', 'dedicated', 1, ['pay']),
+          topic('spw.s.info.d-pay', 'dedicated', 1, ['pay']),
+          topic('spw.c.error.d-clicks', 'dedicated', 1, ['clicks']),
+          topic('spw.c.info.d-clicks', 'dedicated', 2, ['clicks']),
+        ],
+      },
+    ],
+    sinks: [
+      {
+        name: 'search',
+        type: 'blackhole',
+        consumes: [
+          { cluster: 'main', topic: 'spw.c.error.d-clicks' },
+          { cluster: 'main', topic: 'spw.c.info.d-clicks' },
+          { cluster: 'main', topic: 'spw.s.error.d-pay' },
+          { cluster: 'main', topic: 'spw.s.info.d-pay' },
+        ],
+        gutter: [],
+        deadLetter: [],
+      },
+    ],
+    logIds: [
+      { id: 'pay', importance: 'S', cluster: 'main', dedicated: true, topics: { error: 'spw.s.error.d-pay' } },
+      { id: 'clicks', importance: 'C', cluster: 'main', dedicated: true, topics: { error: 'spw.c.error.d-clicks' } },
+    ],
+  };
+  const tierModel: LagModel = { plan: tierPlan, logIds: [] };
+  const at = (atMs: number, end: Record<string, number[]>, committed: Record<string, number[]>): OffsetSnapshot => ({
+    atMs,
+    clusters: {
+      main: {
+        end,
+        start: Object.fromEntries(Object.entries(end).map(([t, e]) => [t, e.map(() => 0)])),
+        committed: { 'spw.sink.search': committed },
+      },
+    },
+  });
+
+  it('splits the lag: INFO minutes behind while ERROR is current, S current while C lags', () => {
+    const first = at(
+      0,
+      {
+        'spw.s.error.d-pay': [10],
+        'spw.s.info.d-pay': [100],
+        'spw.c.error.d-clicks': [5],
+        'spw.c.info.d-clicks': [50_000, 50_000],
+      },
+      {
+        'spw.s.error.d-pay': [10],
+        'spw.s.info.d-pay': [100],
+        'spw.c.error.d-clicks': [5],
+        'spw.c.info.d-clicks': [10_000, 10_000],
+      },
+    );
+    const second = at(
+      10_000,
+      {
+        'spw.s.error.d-pay': [30],
+        'spw.s.info.d-pay': [300],
+        'spw.c.error.d-clicks': [15],
+        'spw.c.info.d-clicks': [90_000, 90_000],
+      },
+      {
+        'spw.s.error.d-pay': [30],
+        'spw.s.info.d-pay': [300],
+        'spw.c.error.d-clicks': [15],
+        // C info: 10,000 committed in 10 s, 150,000 behind.
+        'spw.c.info.d-clicks': [15_000, 15_000],
+      },
+    );
+    const first_ = computeLag(tierModel, first);
+    const r = computeLag(tierModel, second, first, first_);
+    expect(r.tiers).toEqual([
+      { sink: 'search', by: 'level_class', tier: 'error', lagRecords: 0, lagSeconds: 0, throughputPerSec: 3 },
+      {
+        sink: 'search',
+        by: 'level_class',
+        tier: 'info',
+        lagRecords: 150_000,
+        lagSeconds: 147.059,
+        throughputPerSec: 1020,
+      },
+      { sink: 'search', by: 'importance', tier: 'S', lagRecords: 0, lagSeconds: 0, throughputPerSec: 22 },
+      { sink: 'search', by: 'importance', tier: 'C', lagRecords: 150_000, lagSeconds: 149.85, throughputPerSec: 1001 },
+    ]);
+    expect(renderLagTable(r).split('\n').slice(2)).toEqual([
+      '',
+      'SINK    TIER          LAG RECORDS  LAG SECONDS  RECORDS/S',
+      'search  level error             0          0.0        3.0',
+      'search  level info         150000          147     1020.0',
+      'search  importance S            0          0.0       22.0',
+      'search  importance C       150000          150     1001.0',
+      '',
+    ]);
+  });
+});

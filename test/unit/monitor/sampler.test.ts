@@ -148,6 +148,13 @@ describe('LagSampler', () => {
     expect(text).toContain('spillway_dead_letter_records{component="monitor",sink="k"} 4');
     expect(text).toContain('spillway_consumer_throughput_records_per_second{component="monitor",sink="k"} 0');
     expect(text).toContain('spillway_monitor_cluster_up{component="monitor",cluster="aux"} 1');
+    // Per tier: level class and importance of the topics (x is A, y is S, unknown is C).
+    expect(text).toContain('spillway_tier_lag_records{component="monitor",sink="k",by="level_class",tier="all"} 12');
+    expect(text).toContain('spillway_tier_lag_records{component="monitor",sink="k",by="importance",tier="S"} 4');
+    expect(text).toContain('spillway_tier_lag_seconds{component="monitor",sink="k",by="importance",tier="A"} +Inf');
+    expect(text).toContain(
+      'spillway_tier_throughput_records_per_second{component="monitor",sink="k",by="importance",tier="C"} 0',
+    );
 
     expect(renderLagTable(report)).toBe(
       [
@@ -156,6 +163,12 @@ describe('LagSampler', () => {
         'k     x                  4            -  stalled',
         'k     y                  4            -  stalled',
         'k     unknown            4            -  stalled',
+        '',
+        'SINK  TIER          LAG RECORDS  LAG SECONDS  RECORDS/S',
+        'k     level all              12            -        0.0',
+        'k     importance S            4            -        0.0',
+        'k     importance A            4            -        0.0',
+        'k     importance C            4            -        0.0',
         '',
       ].join('\n'),
     );
