@@ -20,6 +20,7 @@ import {
   type LagReport,
   type OffsetSnapshot,
   type SinkState,
+  type TierLag,
 } from './lag.ts';
 import { RingBuffer } from './ring-buffer.ts';
 import { computeFlow, type DashboardState, dashboardState, scrapeTargets, type TargetScrape } from './scrape.ts';
@@ -79,6 +80,8 @@ export interface HistoryPoint {
   /** Records/s dropped by criticality over the scraped router and agents; null without scrape targets or on the first scrape. */
   droppedPerSec: Record<string, number> | null;
   logIds: { sink: string; logId: string; lagRecords: number; lagSeconds: number | null; shared: boolean }[];
+  /** Each sink's lag per level class and per importance. */
+  tiers: TierLag[];
 }
 
 const toNumbers = (m: Map<string, bigint[]>): Record<string, number[]> =>
@@ -113,6 +116,7 @@ export function historyPoint(r: LagReport): HistoryPoint {
       lagSeconds: l.lagSeconds,
       shared: l.shared,
     })),
+    tiers: r.tiers,
   };
 }
 

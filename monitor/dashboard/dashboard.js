@@ -130,6 +130,23 @@
     fill($('logids').tBodies[0], rows);
   }
 
+  /** Lag and throughput per sink x level class and sink x importance: "INFO is 4 minutes behind, ERROR is current". */
+  function renderTiers(state) {
+    const rows = (state.tiers ?? []).map((t) => {
+      const tr = document.createElement('tr');
+      tr.append(
+        cell(t.sink, 'text'),
+        cell(`${t.by === 'level_class' ? 'level' : 'importance'} ${t.tier}`, 'text'),
+        cell(fmt(t.lagRecords)),
+        cell(fmt(t.lagSeconds, 1)),
+        cell(fmt(t.throughputPerSec, 1)),
+      );
+      tr.dataset.tier = `${t.sink}/${t.by}/${t.tier}`;
+      return tr;
+    });
+    fill($('tiers').tBodies[0], rows);
+  }
+
   function renderPlan(plan) {
     const rows = plan.logIds.map((l) => {
       const tr = document.createElement('tr');
@@ -191,6 +208,26 @@
       [xs, ...byPair],
     );
 
+    const tierKeys = [
+      ...new Set(
+        points.flatMap((p) => (p.tiers ?? []).filter((t) => t.by === 'level_class').map((t) => `${t.sink}/${t.tier}`)),
+      ),
+    ].sort();
+    chart(
+      'chart-tier',
+      tierKeys,
+      tierKeys.map((_, i) => col(i)),
+      [
+        xs,
+        ...tierKeys.map((k) =>
+          points.map(
+            (p) =>
+              (p.tiers ?? []).find((t) => t.by === 'level_class' && `${t.sink}/${t.tier}` === k)?.lagSeconds ?? null,
+          ),
+        ),
+      ],
+    );
+
     const flowLabels = [];
     const flowColors = [];
     const flowData = [];
@@ -231,6 +268,7 @@
       const last = history.points[history.points.length - 1];
       renderSinks(state, last);
       renderLogIds(state);
+      renderTiers(state);
       renderTargets(state.flow);
       renderCharts(history.points);
       $('status').textContent = 'live';

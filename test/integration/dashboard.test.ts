@@ -228,6 +228,23 @@ describe('dashboard in chromium', () => {
     // Every request hangs: the sink's breaker opens, it pauses its partitions and probes
     // (sinks/runtime/sink-worker.ts), and the page says so from the sink's own /metrics.
     await waitFor('the slow sink is shown paused', async () => (await stateOf(SLOW)) === 'paused', 60_000);
+    // Per tier: the stalled sink's INFO (the load is all INFO of an A logId) is behind, the other's is not.
+    const tierLag = async (sink: string, tier: string) =>
+      Number(
+        ((await page.locator(`#tiers tr[data-tier="${sink}/${tier}"] td`).nth(2).textContent()) ?? '').replace(
+          /[^0-9.]/g,
+          '',
+        ),
+      );
+    await waitFor(
+      'the per-tier table shows the slow sink behind on INFO and importance A',
+      async () => (await tierLag(SLOW, 'level_class/info')) > 1_000 && (await tierLag(SLOW, 'importance/A')) > 1_000,
+      30_000,
+    );
+    expect(await tierLag(FAST, 'level_class/info')).toBeLessThan(1_000);
+    expect(await page.locator('#chart-tier').getAttribute('data-series')).toBe(
+      [`${FAST}/info`, `${SLOW}/info`].sort().join(','),
+    );
     await waitFor('the fast sink shown healthy', async () => (await stateOf(FAST)) === 'healthy', 15_000);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-stalled.png'), fullPage: true });
     expect(fs.statSync(path.join(ARTIFACTS, 'dashboard-stalled.png')).size).toBeGreaterThan(10_000);
