@@ -43,7 +43,8 @@ stack_was_running=no
 stack_running && stack_was_running=yes
 # JVMs of this checkout (the stack's and the tests' throwaway brokers carry this marker).
 marker="-Dspw.stack.dir=${SPW_STACK_DIR:-$root/.spillway/stack}"
-our_jvms() { grep -lsF -- "$marker" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 | sort; }
+# The pattern comes from a file: given as an argument it would be in grep's own command line.
+our_jvms() { grep -lsFf <(printf '%s\n' "$marker") /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 | sort; }
 jvms_before=$(our_jvms)
 
 signal=""
@@ -79,7 +80,11 @@ if [ $stack_was_running = no ] && stack_running; then
 fi
 left=$(comm -13 <(echo "$jvms_before") <(our_jvms) | grep . || true)
 if [ -n "$left" ]; then
-  echo "npm test: stopping JVMs the run left behind: pid $(echo $left)" >&2
+  # Named by their last argument (a broker's server.properties, OpenSearch's cluster name):
+  # the test that started one forgot to stop it.
+  for p in $left; do
+    echo "npm test: stopping a JVM the run left behind: pid $p, $(tr '\0' '\n' </proc/"$p"/cmdline 2>/dev/null | tail -n 2 | tr '\n' ' ')" >&2
+  done
   kill -TERM $left 2>/dev/null || true
   for _ in $(seq 1 100); do
     alive=$(for p in $left; do [ -d /proc/$p ] && echo "$p"; done)
