@@ -4,7 +4,10 @@
  * arrival order, each taking `lines / recordsPerSec` seconds, as a destination that is
  * saturated does (a single ingest queue, a fixed rate). A request's records count as arrived
  * when its service ends, just before the 200 goes back, so the time a record spends queued
- * in the destination is part of its measured latency. Loopback only.
+ * in the destination is part of its measured latency. Service times are kept on a virtual
+ * clock (a request starts when it arrived or when the one before it ended, whichever is
+ * later), so a late timer in a busy process delays answers but never loses capacity.
+ * Loopback only.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,8 +45,10 @@ export function linesOf(body: Buffer): Buffer[] {
 
 export async function startCapacityReceiver(o: CapacityReceiverOptions): Promise<CapacityReceiver> {
   if (!(o.recordsPerSec > 0)) throw new RangeError(`recordsPerSec must be > 0, got ${o.recordsPerSec}`);
-  const waiting: { lines: Buffer[]; res: http.ServerResponse }[] = [];
+  const waiting: { lines: Buffer[]; res: http.ServerResponse; arrivedAt: number }[] = [];
   let busy = false;
+  /** When the request in service ends (virtual clock). */
+  let freeAt = 0;
   let served = 0;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
@@ -53,6 +58,7 @@ export async function startCapacityReceiver(o: CapacityReceiverOptions): Promise
     const job = waiting.shift();
     if (!job) return;
     busy = true;
+    freeAt = Math.max(freeAt, job.arrivedAt) + (job.lines.length / o.recordsPerSec) * 1000;
     timer = setTimeout(
       () => {
         busy = false;
@@ -61,7 +67,7 @@ export async function startCapacityReceiver(o: CapacityReceiverOptions): Promise
         job.res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
         next();
       },
-      (job.lines.length / o.recordsPerSec) * 1000,
+      Math.max(0, freeAt - Date.now()),
     );
   };
 
@@ -76,7 +82,7 @@ export async function startCapacityReceiver(o: CapacityReceiverOptions): Promise
         res.writeHead(400, { 'content-type': 'text/plain' }).end(`capacity receiver: ${(err as Error).message}`);
         return;
       }
-      waiting.push({ lines, res });
+      waiting.push({ lines, res, arrivedAt: Date.now() });
       next();
     });
   });

@@ -73,3 +73,79 @@ export function barChartSvg(chart: BarChart): string {
   parts.push('</svg>', '');
   return parts.join('\n');
 }
+
+/** A scatter-and-line chart over time: points per series, phases shaded and named. */
+export interface TimeChart {
+  title: string;
+  xUnit: string;
+  yUnit: string;
+  series: { name: string; points: [number, number][] }[];
+  /** Shaded x ranges with a label each (e.g. load phases). */
+  phases?: { from: number; to: number; label: string }[];
+  /** Log-scale y axis (latencies spanning decades). */
+  logY?: boolean;
+}
+
+export function timeChartSvg(chart: TimeChart): string {
+  const width = 760;
+  const height = 380;
+  const left = 70;
+  const right = 20;
+  const top = 50;
+  const bottom = 70;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const xs = chart.series.flatMap((s) => s.points.map((p) => p[0])).concat((chart.phases ?? []).map((p) => p.to));
+  const ys = chart.series.flatMap((s) => s.points.map((p) => p[1]));
+  const xMax = Math.max(1, ...xs);
+  const floor = chart.logY ? Math.max(1e-3, Math.min(...ys.filter((v) => v > 0), 1)) : 0;
+  const yMax = Math.max(chart.logY ? floor * 10 : 1e-9, ...ys);
+  const lo = chart.logY ? Math.log10(floor) : 0;
+  const hi = chart.logY ? Math.ceil(Math.log10(yMax)) : yMax;
+  const x = (v: number) => left + (v / xMax) * plotW;
+  const y = (v: number) => {
+    const t = chart.logY ? (Math.log10(Math.max(v, floor)) - lo) / (hi - lo || 1) : v / hi;
+    return top + plotH - t * plotH;
+  };
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="14" font-weight="bold">${esc(chart.title)}</text>`,
+  ];
+  for (const [i, p] of (chart.phases ?? []).entries()) {
+    parts.push(
+      `<rect x="${x(p.from).toFixed(1)}" y="${top}" width="${(x(p.to) - x(p.from)).toFixed(1)}" height="${plotH}" fill="${i % 2 ? '#f3f3f3' : '#fbfbfb'}"/>`,
+      `<text x="${((x(p.from) + x(p.to)) / 2).toFixed(1)}" y="${top + 14}" text-anchor="middle" fill="#666">${esc(p.label)}</text>`,
+    );
+  }
+  const ticks = chart.logY
+    ? Array.from({ length: Math.round(hi - lo) + 1 }, (_, i) => 10 ** (lo + i))
+    : [0, 1, 2, 3, 4].map((i) => (hi * i) / 4);
+  for (const v of ticks) {
+    parts.push(
+      `<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`,
+      `<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${v >= 1 ? compact(v) : String(Number(v.toPrecision(2)))}</text>`,
+    );
+  }
+  for (let i = 0; i <= 5; i++) {
+    const v = (xMax * i) / 5;
+    parts.push(`<text x="${x(v).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle">${compact(v)}</text>`);
+  }
+  parts.push(
+    `<text x="16" y="${top + plotH / 2}" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle">${esc(chart.yUnit)}</text>`,
+    `<text x="${left + plotW / 2}" y="${top + plotH + 34}" text-anchor="middle">${esc(chart.xUnit)}</text>`,
+  );
+  chart.series.forEach((s, si) => {
+    const colour = COLOURS[si % COLOURS.length];
+    for (const [px, py] of s.points) {
+      parts.push(`<circle cx="${x(px).toFixed(1)}" cy="${y(py).toFixed(1)}" r="1.8" fill="${colour}"/>`);
+    }
+    const lx = left + si * (plotW / chart.series.length);
+    parts.push(
+      `<rect x="${lx.toFixed(1)}" y="${height - 22}" width="12" height="12" fill="${colour}"/>`,
+      `<text x="${(lx + 16).toFixed(1)}" y="${height - 12}">${esc(s.name)}</text>`,
+    );
+  });
+  parts.push('</svg>', '');
+  return parts.join('\n');
+}
