@@ -6,8 +6,9 @@
  * answers again.
  *
  * Priority (DESIGN.md invariant 3, issue #11): batches wait for the uplink in
- * PriorityLanes (strict priority with a floor), so under an INFO flood an ERROR batch is the
- * next one sent. A batch goes to the spool instead of the router while the spool holds a
+ * PriorityLanes (strict priority with a floor), one batch of each criticality out at a
+ * time, so under an INFO flood an ERROR batch goes out at once, without waiting for the
+ * INFO batch in flight to be answered. A batch goes to the spool instead of the router while the spool holds a
  * batch of its criticality or higher (the router then sees each criticality's batches in
  * order, and nothing overtakes a more critical batch waiting there), or while the bytes
  * queued at its criticality or higher pass MAX_QUEUED_BYTES (a flood of INFO spills INFO,
@@ -67,10 +68,15 @@ export class Shipper {
   readonly #o: ShipperOptions;
   readonly #batcher: Batcher<Pending>;
   readonly stats: ShipperStats = { shipped: 0, spooled: 0, replayed: 0, dropped: 0, rejectedByRouter: 0 };
-  /** Batches waiting for the uplink; they go out one at a time, highest criticality first. */
+  /**
+   * Batches waiting for the uplink, highest criticality first. One batch per criticality is
+   * out at a time (each criticality's batches reach the router in order), so a batch never
+   * waits for a less critical one to be answered.
+   */
   readonly #queue = new PriorityLanes<Pending[]>();
-  /** Resolves when the send loop has emptied #queue. */
-  #sending: Promise<void> | undefined;
+  readonly #sending = new Set<Criticality>();
+  /** close() waiting for the last batch to be settled. */
+  #drained: (() => void) | undefined;
   /** Bytes accepted and not yet sent or spooled, per criticality rank. */
   readonly #queuedBytes = [0, 0, 0, 0];
   readonly #replayOrder = new FloorScheduler();
@@ -89,17 +95,23 @@ export class Shipper {
       (p) => p.line.length + 1,
       (_key, items) => {
         this.#queue.push(items[0]!.criticality, items);
-        this.#sending ??= this.#sendLoop();
+        this.#pump();
       },
     );
   }
 
-  async #sendLoop(): Promise<void> {
-    try {
-      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) await this.#ship(next.item);
-    } finally {
-      this.#sending = undefined;
+  /** Starts the next batch of every criticality that has none out. */
+  #pump(): void {
+    for (;;) {
+      const next = this.#queue.shift((c) => !this.#sending.has(c));
+      if (next === undefined) break;
+      this.#sending.add(next.criticality);
+      void this.#ship(next.item).finally(() => {
+        this.#sending.delete(next.criticality);
+        this.#pump();
+      });
     }
+    if (this.#sending.size === 0 && this.#queue.size === 0) this.#drained?.();
   }
 
   /** Bytes of lines accepted but not yet sent or spooled. */
@@ -309,7 +321,11 @@ export class Shipper {
   async close(): Promise<void> {
     this.#closing = true;
     this.#batcher.flushAll();
-    await this.#sending;
+    if (this.#sending.size > 0 || this.#queue.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+      });
+    }
     this.#closed = true;
     clearTimeout(this.#replayTimer);
     await this.#replayDone.catch(() => {});

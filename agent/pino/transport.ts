@@ -9,6 +9,11 @@
  * lowest level first (oldest first within a level), counting every shed line; it never
  * throws into the service. Lines are forwarded as pino wrote them; only `logId` is spliced
  * in when the line lacks one.
+ *
+ * Urgent slot (issue #11): one request at a time carries the buffered lines, highest level
+ * first; while it is out (the agent answers once the lines are stored, which takes longer
+ * under a flood), error and fatal lines go at once in a second request of their own, so an
+ * ERROR line never waits for an INFO request to be answered.
  */
 import build from 'pino-abstract-transport';
 
@@ -43,6 +48,8 @@ const CLOSE_GRACE_MS = 5_000;
 const REPORT_EVERY_MS = 10_000;
 
 const LEVEL_RE = /"level":(\d+)/;
+/** pino's error level: lines at it or above use the urgent slot. */
+export const URGENT_LEVEL = 50;
 
 /** pino's numeric level of a line (30 = info when absent or unreadable). */
 export function levelOfLine(line: string): number {
@@ -92,9 +99,10 @@ export class LevelBuffer {
   }
 
   /** Takes up to n lines, oldest first across levels by arrival is not tracked: higher levels first, so errors ship first after an outage. */
-  take(n: number): string[] {
+  take(n: number, minLevel = 0): string[] {
     const out: string[] = [];
     for (const level of [...this.#byLevel.keys()].sort((a, b) => b - a)) {
+      if (level < minLevel) break;
       const q = this.#byLevel.get(level)!;
       while (q.length > 0 && out.length < n) out.push(q.shift()!);
       if (out.length >= n) break;
@@ -127,6 +135,7 @@ export default async function spillwayTransport(options: SpillwayPinoOptions = {
   const batchLines = options.batchLines ?? DEFAULT_BATCH_LINES;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let sending: Promise<boolean> | undefined;
+  let urgentSending: Promise<boolean> | undefined;
   /** Lines the agent refused for good (4xx): counted and reported like shed lines. */
   let refused = 0;
   let lastReport = 0;
@@ -143,15 +152,28 @@ export default async function spillwayTransport(options: SpillwayPinoOptions = {
 
   /** One flush at a time; a caller arriving during one gets its result. */
   function flush(): Promise<boolean> {
-    sending ??= doFlush().finally(() => {
+    sending ??= send(0).finally(() => {
       sending = undefined;
     });
     return sending;
   }
 
-  async function doFlush(): Promise<boolean> {
-    while (buffer.size > 0) {
-      const lines = buffer.take(batchLines);
+  /** While a flush is out, error lines go in a request of their own (one at a time). */
+  function flushUrgent(): void {
+    if (!sending) {
+      void flush();
+      return;
+    }
+    urgentSending ??= send(URGENT_LEVEL).finally(() => {
+      urgentSending = undefined;
+    });
+  }
+
+  /** Sends the buffered lines at `minLevel` or above until none are left or a request fails. */
+  async function send(minLevel: number): Promise<boolean> {
+    for (;;) {
+      const lines = buffer.take(batchLines, minLevel);
+      if (lines.length === 0) return true;
       try {
         const res = await fetch(url, {
           method: 'POST',
@@ -175,7 +197,6 @@ export default async function spillwayTransport(options: SpillwayPinoOptions = {
         return false;
       }
     }
-    return true;
   }
 
   const timer = setInterval(() => void flush(), options.flushMs ?? DEFAULT_FLUSH_MS);
@@ -185,8 +206,10 @@ export default async function spillwayTransport(options: SpillwayPinoOptions = {
     async (source: AsyncIterable<string>) => {
       for await (const line of source) {
         if (!line) continue;
-        buffer.push(withLogId(line, options.logId), levelOfLine(line));
-        if (buffer.size >= batchLines) void flush();
+        const level = levelOfLine(line);
+        buffer.push(withLogId(line, options.logId), level);
+        if (level >= URGENT_LEVEL) flushUrgent();
+        else if (buffer.size >= batchLines) void flush();
       }
     },
     {
@@ -194,7 +217,10 @@ export default async function spillwayTransport(options: SpillwayPinoOptions = {
       async close() {
         clearInterval(timer);
         // Last chance on shutdown, bounded so the service's exit is not held: then report what is left.
-        await Promise.race([flush(), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref())]);
+        await Promise.race([
+          Promise.all([flush(), urgentSending]),
+          new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref()),
+        ]);
         for (const l of buffer.take(buffer.size))
           buffer.shed.set(levelOfLine(l), (buffer.shed.get(levelOfLine(l)) ?? 0) + 1);
         report(true);

@@ -107,10 +107,15 @@ export class PriorityLanes<T> {
     this.#size++;
   }
 
-  /** The next item by the policy above, with its criticality; undefined when empty. */
-  shift(): { criticality: Criticality; item: T } | undefined {
+  /**
+   * The next item by the policy above, with its criticality; undefined when empty (or when
+   * no lane `eligible` allows has items: a caller that keeps one item of a lane at a time
+   * in flight passes the lanes that are free).
+   */
+  shift(eligible?: (c: Criticality) => boolean): { criticality: Criticality; item: T } | undefined {
     if (this.#size === 0) return undefined;
-    const criticality = this.#scheduler.pick((c) => this.sizeOf(c) > 0)!;
+    const criticality = this.#scheduler.pick((c) => this.sizeOf(c) > 0 && (eligible?.(c) ?? true));
+    if (criticality === undefined) return undefined;
     this.#size--;
     return { criticality, item: this.#lanes[criticalityRank(criticality)]!.shift()! };
   }

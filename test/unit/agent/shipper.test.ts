@@ -78,12 +78,15 @@ describe('Shipper', () => {
  */
 async function fakeRouter() {
   const seen: { criticality: string; lines: number }[] = [];
+  /** Criticality of each request as it arrived (before any answer). */
+  const arrived: string[] = [];
   const state = { up: true, held: false };
   const waiting: (() => void)[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      arrived.push(String(req.headers['x-spillway-criticality']));
       const answer = () => {
         if (!state.up) {
           res.writeHead(503, { 'retry-after': '0' }).end('{"error":"down"}');
@@ -101,6 +104,7 @@ async function fakeRouter() {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/batches`,
     seen,
+    arrived,
     state,
     release() {
       state.held = false;
@@ -126,7 +130,7 @@ async function shipperTo(url: string) {
 }
 
 describe('Shipper priority', () => {
-  it('sends the most critical waiting batch next: an ERROR batch overtakes queued INFO batches', async () => {
+  it('an ERROR batch goes out at once, while an INFO batch is unanswered, ahead of the queued INFO batches', async () => {
     const router = await fakeRouter();
     const { s, spool } = await shipperTo(router.url);
     try {
@@ -139,7 +143,11 @@ describe('Shipper priority', () => {
       }
       shipped.push(s.ship(lines(10), 'CRITICAL_PLUS'));
       shipped.push(s.ship(lines(10), 'SHEDDABLE_PLUS'));
-      await new Promise((r) => setTimeout(r, 20));
+      // One batch of each criticality is out; the other nine SHEDDABLE wait their turn.
+      await expect.poll(() => router.arrived.length, { timeout: 3_000 }).toBe(3);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(router.arrived[0]).toBe('SHEDDABLE');
+      expect([...router.arrived].sort()).toEqual(['CRITICAL_PLUS', 'SHEDDABLE', 'SHEDDABLE_PLUS']);
       router.release();
       await Promise.all(shipped);
       const order = router.seen.map((b) => b.criticality);
@@ -151,6 +159,7 @@ describe('Shipper priority', () => {
       ]);
       expect(s.stats).toMatchObject({ shipped: 120, spooled: 0, dropped: 0 });
     } finally {
+      router.release();
       await s.close();
       await spool.close();
       await router.close();

@@ -83,6 +83,16 @@ describe('PriorityLanes', () => {
     expect(served.indexOf('i0')).toBe(9);
   });
 
+  it('shift(eligible) takes only from the lanes it allows', () => {
+    const q = new PriorityLanes<string>();
+    q.push('CRITICAL_PLUS', 'cp');
+    q.push('SHEDDABLE', 's');
+    expect(q.shift((c) => c !== 'CRITICAL_PLUS')).toEqual({ criticality: 'SHEDDABLE', item: 's' });
+    expect(q.shift((c) => c !== 'CRITICAL_PLUS')).toBeUndefined();
+    expect(q.size).toBe(1);
+    expect(q.shift()).toEqual({ criticality: 'CRITICAL_PLUS', item: 'cp' });
+  });
+
   it('unshift puts an item back at the head of its lane', () => {
     const q = new PriorityLanes<string>();
     fill(q, 'SHEDDABLE', 'i', 2);
