@@ -242,8 +242,12 @@ describe('dashboard in chromium', () => {
       30_000,
     );
     expect(await tierLag(FAST, 'level_class/info')).toBeLessThan(1_000);
+    // One series per sink and level class it reads (error, warn and info topics of the logId).
     expect(await page.locator('#chart-tier').getAttribute('data-series')).toBe(
-      [`${FAST}/info`, `${SLOW}/info`].sort().join(','),
+      [FAST, SLOW]
+        .flatMap((s) => ['error', 'info', 'warn'].map((c) => `${s}/${c}`))
+        .sort()
+        .join(','),
     );
     await waitFor('the fast sink shown healthy', async () => (await stateOf(FAST)) === 'healthy', 15_000);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-stalled.png'), fullPage: true });

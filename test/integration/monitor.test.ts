@@ -142,6 +142,7 @@ function stable(r: LagReport) {
     })),
     logIds: r.logIds,
     channels: r.channels,
+    tiers: r.tiers.map(({ throughputPerSec: _t, lagSeconds: _s, ...t }) => t),
     breaches: r.breaches,
   };
 }
@@ -235,10 +236,20 @@ describe('monitor', () => {
     );
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^SINK\s+LOGID\s+LAG RECORDS\s+LAG SECONDS\s+STATE$/);
-    expect(lines.slice(1).map((l) => l.split(/\s{2,}/))).toEqual([
-      [sink, '*', String(N_A + N_B - committedA), '-', 'stalled'],
+    const behind = String(N_A + N_B - committedA);
+    expect(lines.slice(1, 4).map((l) => l.split(/\s{2,}/))).toEqual([
+      [sink, '*', behind, '-', 'stalled'],
       [sink, idA, String(N_A - committedA), '-', 'stalled'],
       [sink, idB, String(N_B), '-', 'stalled'],
+    ]);
+    // Then per tier: every record is INFO of importance A, so INFO carries the whole lag.
+    expect(lines[4]).toBe('');
+    expect(lines[5]).toMatch(/^SINK\s+TIER\s+LAG RECORDS\s+LAG SECONDS\s+RECORDS\/S$/);
+    expect(lines.slice(6).map((l) => l.split(/\s{2,}/).slice(0, 3))).toEqual([
+      [sink, 'level error', '0'],
+      [sink, 'level warn', '0'],
+      [sink, 'level info', behind],
+      [sink, 'importance A', behind],
     ]);
   });
 });

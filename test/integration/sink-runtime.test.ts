@@ -133,6 +133,9 @@ describe('sink runtime', () => {
     const sink = await startSink(config, name, { destination: dest, maxWaitMs: 100, commitIntervalMs: 200 });
     running.push(sink);
     await waitFor('the breaker to open', () => sink.main.breaker !== 'closed');
+    // A batch that failed just before the breaker opened may still be on its way to the
+    // gutter (concurrency 2): let that spill land before taking the count.
+    await new Promise((r) => setTimeout(r, 500));
     const spilled = await sink.telemetry.value('spillway_gutter_records_total', { sink: name, direction: 'in' });
     const writesWhenOpen = dest.writes;
     await new Promise((r) => setTimeout(r, 2_500));
