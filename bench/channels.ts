@@ -2,9 +2,9 @@
  * Channel priority end to end (issue #11, DESIGN.md invariant 3): agent -> router -> Kafka
  * -> sink -> a destination with a fixed capacity, each in its own process, in one run:
  *
- *   1. level:      logId `checkout` (importance A). ERROR lines at --urgent-rate next to INFO
+ *   1. level:      logId `checkout-<run>` (importance A). ERROR lines at --urgent-rate next to INFO
  *                  at --base-rate (base), then INFO at 10x (--flood-rate, the flood).
- *   2. importance: logId `payments` (S) at --urgent-rate next to `clicks` (C) at --base-rate,
+ *   2. importance: logId `payments-<run>` (S) at --urgent-rate next to `clicks-<run>` (C) at --base-rate,
  *                  then `clicks` at --flood-rate.
  *
  * The flood exceeds the destination's capacity (--capacity records/s), so a backlog builds
@@ -27,7 +27,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { KafkaConsumer } from '../core/kafka/index.ts';
+import { KafkaAdmin, KafkaConsumer } from '../core/kafka/index.ts';
 import { startCapacityReceiver } from '../scripts/capacity-receiver.ts';
 import { timeChartSvg } from './lib/chart.ts';
 import { machineDescription } from './lib/machine.ts';
@@ -58,8 +58,17 @@ const FLOOD_S = Number(opts['flood-seconds']);
 const TICK_MS = 50;
 /** Measurements start this long into a phase (the pipeline settles into the new rate). */
 const SETTLE_S = 2;
+/** Unmeasured base load before each experiment. */
+const WARM_S = 5;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spw-bench-channels-'));
+/**
+ * Every run has logIds, topics and sink groups of its own (deleted at the end): a sink group
+ * of an earlier run would start on that run's unconsumed flood, and the base phase would not
+ * be a base load.
+ */
+const RUN = Math.random().toString(36).slice(2, 8);
+const id = (name: string) => `${name}-${RUN}`;
 const children: ChildProcess[] = [];
 const peakRss = new Map<string, number>();
 
@@ -154,18 +163,18 @@ interface Experiment {
 const ALL_EXPERIMENTS: Experiment[] = [
   {
     id: 'level',
-    sink: 'level-dest',
-    urgentTopic: 'spw.a.error.d-checkout',
-    flood: { logId: 'checkout', level: 'info' },
-    urgent: { logId: 'checkout', level: 'error' },
+    sink: id('level'),
+    urgentTopic: `spw.a.error.d-${id('checkout')}`,
+    flood: { logId: id('checkout'), level: 'info' },
+    urgent: { logId: id('checkout'), level: 'error' },
     label: { flood: 'A INFO', urgent: 'A ERROR' },
   },
   {
     id: 'importance',
-    sink: 'importance-dest',
-    urgentTopic: 'spw.s.info.d-payments',
-    flood: { logId: 'clicks', level: 'info' },
-    urgent: { logId: 'payments', level: 'info' },
+    sink: id('importance'),
+    urgentTopic: `spw.s.info.d-${id('payments')}`,
+    flood: { logId: id('clicks'), level: 'info' },
+    urgent: { logId: id('payments'), level: 'info' },
     label: { flood: 'C INFO', urgent: 'S INFO' },
   },
 ];
@@ -179,17 +188,17 @@ function config(ports: { router: number; agent: number }, receivers: Record<stri
     pools: { S: ['main'], A: ['main'], B: ['main'], C: ['main'] },
     channels: { partitionsPerTopic: 3, dedicatedPartitionsPerTopic: 3, replicationFactor: 1 },
     logIds: [
-      { id: 'checkout', name: 'checkout', owner: 'bench', importance: 'A', sinks: ['level-dest'], dedicated: true },
+      { id: id('checkout'), name: 'checkout', owner: 'bench', importance: 'A', sinks: [id('level')], dedicated: true },
       {
-        id: 'payments',
+        id: id('payments'),
         name: 'payments',
         owner: 'bench',
         importance: 'S',
-        sinks: ['importance-dest'],
+        sinks: [id('importance')],
         dedicated: true,
       },
-      { id: 'clicks', name: 'clicks', owner: 'bench', importance: 'C', sinks: ['importance-dest'], dedicated: true },
-      { id: 'unknown', name: 'unknown', owner: 'bench', importance: 'C', sinks: ['level-dest'] },
+      { id: id('clicks'), name: 'clicks', owner: 'bench', importance: 'C', sinks: [id('importance')], dedicated: true },
+      { id: id('unknown'), name: 'unknown', owner: 'bench', importance: 'C', sinks: [id('level')], dedicated: true },
     ],
     sinks: ALL_EXPERIMENTS.map((e) => ({
       type: 'http',
@@ -202,7 +211,7 @@ function config(ports: { router: number; agent: number }, receivers: Record<stri
       uplink: { url: `http://127.0.0.1:${ports.router}`, compression: 'zstd' },
       spool: { directory: path.join(dir, 'spool'), fsync: 'interval' },
     },
-    router: { listen: { host: '127.0.0.1', port: ports.router }, fallbackLogId: 'unknown' },
+    router: { listen: { host: '127.0.0.1', port: ports.router }, fallbackLogId: id('unknown') },
   });
 }
 
@@ -302,6 +311,19 @@ class Generator {
   }
 }
 
+/** Deletes this run's topics (its logIds' channels, its sinks' gutter and dead-letter topics). */
+async function deleteRunTopics(): Promise<void> {
+  const admin = new KafkaAdmin({ name: 'main', brokers: opts.brokers!.split(',') });
+  try {
+    const mine = (await admin.describeTopics()).map((t) => t.topic).filter((t) => t.endsWith(`-${RUN}`));
+    if (mine.length > 0) await admin.deleteTopics(mine);
+  } catch (err) {
+    log(`could not delete this run's topics (*-${RUN}): ${(err as Error).message}`);
+  } finally {
+    await admin.close();
+  }
+}
+
 interface Result {
   e: Experiment;
   base: number[];
@@ -392,6 +414,10 @@ async function main(): Promise<void> {
         if (Date.now() - warm > 90_000) throw new Error(`no line reached ${e.sink} within 90 s; see ${dir}/*.log`);
         await gen.phase(e, 0, 1);
       }
+      // Then WARM_S of base load, not measured: JIT, connection pools and consumer fetch
+      // sessions settle, so the base figure is the steady state the flood is compared with.
+      await gen.phase(e, BASE_RATE, WARM_S);
+      await new Promise((r) => setTimeout(r, 2_000));
       rec.urgent.length = 0;
       rec.floodAt.length = 0;
       const t0 = Date.now();
@@ -403,6 +429,7 @@ async function main(): Promise<void> {
       const t2 = Date.now();
       // The last urgent lines of the flood are still on their way: wait for them (bounded).
       const sentUrgent = Math.round(URGENT_RATE * (BASE_S + FLOOD_S));
+      // rec.urgent holds only this experiment's measured phases (cleared after the warm-up).
       const until = Date.now() + 60_000;
       while (rec.urgent.length < sentUrgent && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
       const within = (from: number, to: number) =>
@@ -458,6 +485,7 @@ async function main(): Promise<void> {
   } finally {
     await probe.close();
     for (const c of children) await stop(c);
+    await deleteRunTopics();
     for (const close of closers) await close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -485,7 +513,7 @@ function report(
   const md = [
     `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run bench:channels\` (bench/channels.ts).`,
     `Machine: ${machineDescription()}.`,
-    `Path: pino-like NDJSON lines (~256 B) POSTed to the agent's http input -> router -> Kafka (one broker, 3 partitions per topic) -> an http sink (batches of up to 1,000, linger 200 ms, concurrency 2, defaults otherwise) -> a destination serving ${CAPACITY.toLocaleString('en-US')} records/s one request at a time. Agent, router and each sink are separate processes; the load generator and the destination share the bench process, so latencies are one clock. Per experiment: ${BASE_S} s of base load (${BASE_RATE.toLocaleString('en-US')} flood-channel lines/s + ${URGENT_RATE} urgent lines/s), then ${FLOOD_S} s of flood (${FLOOD_RATE.toLocaleString('en-US')}/s, ${(FLOOD_RATE / CAPACITY).toFixed(1)}x the destination) with the same urgent lines; the first ${SETTLE_S} s of each phase are not counted. The reference for each ratio is the same channel at base load in the same run.`,
+    `Path: pino-like NDJSON lines (~256 B) POSTed to the agent's http input -> router -> Kafka (one broker, 3 partitions per topic) -> an http sink (batches of up to 1,000, linger 200 ms, concurrency 2, defaults otherwise) -> a destination serving ${CAPACITY.toLocaleString('en-US')} records/s one request at a time. Agent, router and each sink are separate processes; the load generator and the destination share the bench process, so latencies are one clock. Per experiment: ${BASE_S} s of base load (${BASE_RATE.toLocaleString('en-US')} flood-channel lines/s + ${URGENT_RATE} urgent lines/s), then ${FLOOD_S} s of flood (${FLOOD_RATE.toLocaleString('en-US')}/s, ${(FLOOD_RATE / CAPACITY).toFixed(1)}x the destination) with the same urgent lines; the first ${SETTLE_S} s of each phase are not counted, and ${WARM_S} s of base load before it are a warm-up. The reference for each ratio is the same channel at base load in the same run.`,
     '',
     '| urgent channel | base p50 / p99 (lines) | flood p50 / p99 (lines) | flood p99, send -> Kafka | flood p99 ÷ base p99 | flood channel at the destination during the flood |',
     '|---|---:|---:|---:|---:|---:|',
@@ -497,7 +525,7 @@ function report(
   ].join('\n');
   console.log(md);
   if (opts['no-report']) return;
-  replaceSection('docs/benchmarks.md', 'channels', `## Channel priority (INFO flood vs ERROR, C flood vs S)\n\n${md}`);
+  replaceSection('docs/benchmarks.md', 'channels', md);
   for (const r of results) {
     fs.writeFileSync(
       `docs/img/channels-${r.e.id}.svg`,

@@ -98,9 +98,10 @@ export function timeChartSvg(chart: TimeChart): string {
   const xs = chart.series.flatMap((s) => s.points.map((p) => p[0])).concat((chart.phases ?? []).map((p) => p.to));
   const ys = chart.series.flatMap((s) => s.points.map((p) => p[1]));
   const xMax = Math.max(1, ...xs);
-  const floor = chart.logY ? Math.max(1e-3, Math.min(...ys.filter((v) => v > 0), 1)) : 0;
+  // Log scale: whole decades around the data, so the ticks read 0.1, 0.2, 0.5, 1, 2, 5, ...
+  const lo = chart.logY ? Math.floor(Math.log10(Math.max(1e-3, Math.min(...ys.filter((v) => v > 0), 1)))) : 0;
+  const floor = 10 ** lo;
   const yMax = Math.max(chart.logY ? floor * 10 : 1e-9, ...ys);
-  const lo = chart.logY ? Math.log10(floor) : 0;
   const hi = chart.logY ? Math.ceil(Math.log10(yMax)) : yMax;
   const x = (v: number) => left + (v / xMax) * plotW;
   const y = (v: number) => {
@@ -119,7 +120,9 @@ export function timeChartSvg(chart: TimeChart): string {
     );
   }
   const ticks = chart.logY
-    ? Array.from({ length: Math.round(hi - lo) + 1 }, (_, i) => 10 ** (lo + i))
+    ? Array.from({ length: Math.round(hi - lo) + 1 }, (_, i) => 10 ** (lo + i)).flatMap((d, i, all) =>
+        i === all.length - 1 ? [d] : [d, 2 * d, 5 * d],
+      )
     : [0, 1, 2, 3, 4].map((i) => (hi * i) / 4);
   for (const v of ticks) {
     parts.push(
