@@ -91,10 +91,14 @@ export const DEFAULT_MAX_BYTES_PER_PARTITION = 4 * 1024 * 1024;
 /** 500 ms: Kafka's own fetch.max.wait.ms default; also bounds how late a resume() takes effect. */
 export const DEFAULT_MAX_WAIT_MS = 500;
 /**
- * Fetch wait while some partitions are paused: a long poll on the others would hold a
- * resume() back for up to maxWaitMs, and a paused partition is one with a backlog.
+ * While some owned partitions are paused, the broker is not asked to hold a fetch (wait 0):
+ * one connection serves one fetch at a time, so a long poll on the unpaused partitions would
+ * hold a resume() back for up to maxWaitMs, and a paused partition is one with a backlog (a
+ * sink whose ERROR partitions are caught up and INFO partitions paused resumed INFO up to
+ * 500 ms late, every time: half its throughput). An empty answer is followed by this long a
+ * wait of our own, which resume() cuts short.
  */
-export const PAUSED_MAX_WAIT_MS = 100;
+export const PAUSED_POLL_MS = 20;
 /** Back-off after a failed fetch round, so a broken broker is not hammered in a tight loop. */
 const ERROR_BACKOFF_MS = 500;
 
@@ -320,7 +324,9 @@ export class KafkaConsumer {
         const tps = wanted.map(([, tp]) => tp);
         const priorityOf = this.options.priorityOf;
         if (priorityOf) tps.sort((a, b) => priorityOf(b) - priorityOf(a));
-        await this.#fetchRound(tps);
+        const somePaused = this.#paused.size > 0;
+        const delivered = await this.#fetchRound(tps, somePaused ? 0 : undefined);
+        if (somePaused && delivered === 0) await this.#idle(PAUSED_POLL_MS);
       } catch (err) {
         if (!this.#running) break;
         this.#report(err);
@@ -330,8 +336,12 @@ export class KafkaConsumer {
     }
   }
 
-  /** One fetch per leader node, in parallel; each response's partitions are delivered in order (tps' order, see priorityOf). */
-  async #fetchRound(tps: TopicPartition[]): Promise<void> {
+  /**
+   * One fetch per leader node, in parallel; each response's partitions are delivered in order
+   * (tps' order, see priorityOf). Returns how many records it delivered.
+   * @param maxWaitMs how long the broker may hold the fetch for data; @default options.maxWaitMs
+   */
+  async #fetchRound(tps: TopicPartition[], maxWaitMs = this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS): Promise<number> {
     const topics = [...new Set(tps.map((t) => t.topic))];
     const metadata = await this.#consumer.metadata({ topics });
     const byNode = new Map<
@@ -356,6 +366,7 @@ export class KafkaConsumer {
     }
     const epoch = this.#epoch;
     const perPartitionBytes = this.options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION;
+    let delivered = 0;
     await Promise.all(
       [...byNode].map(async ([node, perTopic]) => {
         const requested = new Map<string, bigint>();
@@ -372,17 +383,17 @@ export class KafkaConsumer {
             };
           }),
         }));
-        const maxWaitMs = this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
         const response = await this.#consumer.fetch({
           node,
           topics: request,
           maxBytes: this.options.maxBytes ?? DEFAULT_MAX_BYTES,
-          maxWaitTime: this.#paused.size > 0 ? Math.min(maxWaitMs, PAUSED_MAX_WAIT_MS) : maxWaitMs,
+          maxWaitTime: maxWaitMs,
           minBytes: 1,
         });
-        await this.#deliver(response, topicById, requested, epoch);
+        delivered += await this.#deliver(response, topicById, requested, epoch);
       }),
     );
+    return delivered;
   }
 
   async #deliver(
@@ -390,7 +401,8 @@ export class KafkaConsumer {
     topicById: Map<string, string>,
     requested: Map<string, bigint>,
     epoch: number,
-  ): Promise<void> {
+  ): Promise<number> {
+    let delivered = 0;
     const outOfRange: TopicPartition[] = [];
     for (const t of response.responses) {
       const topic = topicById.get(t.topicId);
@@ -438,6 +450,7 @@ export class KafkaConsumer {
         // gets the same records again on the next round instead of skipping them.
         if (records.length > 0) {
           await this.options.onBatch({ topic, partition: p.partitionIndex, records, highWatermark: p.highWatermark });
+          delivered += records.length;
         }
         if (this.#positions.get(k) === from) this.#positions.set(k, next);
       }
@@ -452,5 +465,6 @@ export class KafkaConsumer {
       );
       await this.#resetPositions(outOfRange, this.options.startAt ?? 'earliest');
     }
+    return delivered;
   }
 }
