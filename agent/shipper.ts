@@ -23,6 +23,7 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { Batcher, type BatchLimits } from '../core/batcher.ts';
+import { splitLines } from '../core/lines.ts';
 import type { Logger } from '../core/logger.ts';
 import { backoffDelayMs } from '../core/resilience/backoff.ts';
 import { type Criticality, criticalityRank } from '../core/resilience/criticality.ts';
@@ -253,15 +254,9 @@ export class Shipper {
 
   /** The lines of a spooled entry (to resend the ones a partial answer left). */
   async #linesOf(batch: Buffer, encoding: UplinkCompression): Promise<Buffer[]> {
-    const raw = encoding === 'zstd' ? await zstdDecompress(batch) : encoding === 'gzip' ? await gunzip(batch) : batch;
-    const out: Buffer[] = [];
-    let start = 0;
-    for (let i = raw.indexOf(10); i !== -1; i = raw.indexOf(10, start)) {
-      if (i > start) out.push(raw.subarray(start, i));
-      start = i + 1;
-    }
-    if (start < raw.length) out.push(raw.subarray(start));
-    return out;
+    return splitLines(
+      encoding === 'zstd' ? await zstdDecompress(batch) : encoding === 'gzip' ? await gunzip(batch) : batch,
+    );
   }
 
   /** Drains the spool, highest criticality first (with the floor); on failure waits with backoff and tries again. */

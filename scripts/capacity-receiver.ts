@@ -11,6 +11,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { splitLines } from '../core/lines.ts';
 
 export interface CapacityReceiverOptions {
   /** Records per second the destination serves. */
@@ -33,14 +34,7 @@ export function linesOf(body: Buffer): Buffer[] {
   if (body[0] === 0x5b /* [ */) {
     return (JSON.parse(body.toString()) as unknown[]).map((v) => Buffer.from(JSON.stringify(v)));
   }
-  const out: Buffer[] = [];
-  let start = 0;
-  for (let i = body.indexOf(10); i !== -1; i = body.indexOf(10, start)) {
-    if (i > start) out.push(body.subarray(start, i));
-    start = i + 1;
-  }
-  if (start < body.length) out.push(body.subarray(start));
-  return out;
+  return splitLines(body);
 }
 
 export async function startCapacityReceiver(o: CapacityReceiverOptions): Promise<CapacityReceiver> {

@@ -21,24 +21,35 @@ function compact(n: number): string {
   return n.toFixed(n < 10 ? 1 : 0);
 }
 
-export function barChartSvg(chart: BarChart): string {
+/** The layout every chart here shares, and its opening elements (canvas, background, title). */
+function frame(height: number, title: string) {
   const width = 760;
-  const height = 360;
   const left = 70;
   const right = 20;
   const top = 50;
   const bottom = 70;
-  const plotW = width - left - right;
-  const plotH = height - top - bottom;
+  return {
+    width,
+    left,
+    right,
+    top,
+    plotW: width - left - right,
+    plotH: height - top - bottom,
+    parts: [
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+      `<rect width="100%" height="100%" fill="#fff"/>`,
+      `<text x="${width / 2}" y="24" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`,
+    ],
+  };
+}
+
+export function barChartSvg(chart: BarChart): string {
+  const height = 360;
+  const { width, left, right, top, plotW, plotH, parts } = frame(height, chart.title);
   const max = Math.max(1, ...chart.series.flatMap((s) => s.values));
   const groupW = plotW / chart.groups.length;
   const barW = (groupW * 0.8) / chart.series.length;
   const y = (v: number) => top + plotH - (v / max) * plotH;
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="14" font-weight="bold">${esc(chart.title)}</text>`,
-  ];
   for (let i = 0; i <= 4; i++) {
     const v = (max * i) / 4;
     parts.push(
@@ -87,14 +98,8 @@ export interface TimeChart {
 }
 
 export function timeChartSvg(chart: TimeChart): string {
-  const width = 760;
   const height = 380;
-  const left = 70;
-  const right = 20;
-  const top = 50;
-  const bottom = 70;
-  const plotW = width - left - right;
-  const plotH = height - top - bottom;
+  const { width, left, right, top, plotW, plotH, parts } = frame(height, chart.title);
   const xs = chart.series.flatMap((s) => s.points.map((p) => p[0])).concat((chart.phases ?? []).map((p) => p.to));
   const ys = chart.series.flatMap((s) => s.points.map((p) => p[1]));
   const xMax = Math.max(1, ...xs);
@@ -108,11 +113,6 @@ export function timeChartSvg(chart: TimeChart): string {
     const t = chart.logY ? (Math.log10(Math.max(v, floor)) - lo) / (hi - lo || 1) : v / hi;
     return top + plotH - t * plotH;
   };
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="14" font-weight="bold">${esc(chart.title)}</text>`,
-  ];
   for (const [i, p] of (chart.phases ?? []).entries()) {
     parts.push(
       `<rect x="${x(p.from).toFixed(1)}" y="${top}" width="${(x(p.to) - x(p.from)).toFixed(1)}" height="${plotH}" fill="${i % 2 ? '#f3f3f3' : '#fbfbfb'}"/>`,

@@ -19,17 +19,12 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function shipper(maxBytes: number) {
+/** A shipper to `url` (default: port 1, where nothing listens: the router is down). */
+async function shipper(maxBytes: number, url = 'http://127.0.0.1:1', requestTimeoutMs = 500) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spw-shipper-'));
   dirs.push(dir);
   const spool = await Spool.open({ directory: dir, maxBytes, fsync: 'never' });
-  // Nothing listens on port 1: the router is down.
-  const uplink = new UplinkClient({
-    url: 'http://127.0.0.1:1',
-    compression: 'none',
-    requestTimeoutMs: 500,
-    random: () => 0.99,
-  });
+  const uplink = new UplinkClient({ url, compression: 'none', requestTimeoutMs, random: () => 0.99 });
   const s = new Shipper({
     uplink,
     compression: 'none',
@@ -114,20 +109,7 @@ async function fakeRouter() {
   };
 }
 
-async function shipperTo(url: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spw-shipper-'));
-  dirs.push(dir);
-  const spool = await Spool.open({ directory: dir, maxBytes: 64 * 1024 * 1024, fsync: 'never' });
-  const uplink = new UplinkClient({ url, compression: 'none', requestTimeoutMs: 5_000, random: () => 0.99 });
-  const s = new Shipper({
-    uplink,
-    compression: 'none',
-    spool,
-    batch: { maxRecords: 10, maxBytes: 1_000_000, lingerMs: 1 },
-    log: createLogger('test'),
-  });
-  return { s, spool };
-}
+const shipperTo = (url: string) => shipper(64 * 1024 * 1024, url, 5_000);
 
 describe('Shipper priority', () => {
   it('an ERROR batch goes out at once, while an INFO batch is unanswered, ahead of the queued INFO batches', async () => {
