@@ -136,6 +136,8 @@ export default async function spillwayTransport(options: SpillwayPinoOptions = {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let sending: Promise<boolean> | undefined;
   let urgentSending: Promise<boolean> | undefined;
+  /** The last request failed: the agent is down, so every line waits in the buffer (one request at a time). */
+  let unreachable = false;
   /** Lines the agent refused for good (4xx): counted and reported like shed lines. */
   let refused = 0;
   let lastReport = 0;
@@ -158,12 +160,14 @@ export default async function spillwayTransport(options: SpillwayPinoOptions = {
     return sending;
   }
 
-  /** While a flush is out, error lines go in a request of their own (one at a time). */
+  /**
+   * While a flush is out, error lines go in a request of their own (one at a time); with none
+   * out they leave with the next flush, highest level first, as every line does. Not while
+   * the agent is unreachable: then nothing would get through either way, and the lines of a
+   * second request would sit outside the buffer's bound.
+   */
   function flushUrgent(): void {
-    if (!sending) {
-      void flush();
-      return;
-    }
+    if (!sending || unreachable) return;
     urgentSending ??= send(URGENT_LEVEL).finally(() => {
       urgentSending = undefined;
     });
@@ -192,10 +196,12 @@ export default async function spillwayTransport(options: SpillwayPinoOptions = {
           );
         }
       } catch {
+        unreachable = true;
         buffer.unshift(lines);
         report();
         return false;
       }
+      unreachable = false;
     }
   }
 
