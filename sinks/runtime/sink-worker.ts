@@ -263,14 +263,6 @@ export class SinkWorker {
     return tier;
   }
 
-  /** Records in flight per tier (criticality), for tests and the stop summary. */
-  inFlightByTier(): Record<Criticality, number> {
-    return Object.fromEntries(CRITICALITIES.map((c) => [c, this.#tierRecords[criticalityRank(c)]!])) as Record<
-      Criticality,
-      number
-    >;
-  }
-
   /** Tiers whose partitions the in-flight budget has paused now, highest first. */
   pausedTiers(): Criticality[] {
     return CRITICALITIES.filter((c) => this.#tierPaused[criticalityRank(c)]);

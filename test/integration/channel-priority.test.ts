@@ -13,6 +13,7 @@
  * batch linger, a few thousand at most.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { criticalityOf } from '../../core/resilience/criticality.ts';
 import { type CapacityReceiver, startCapacityReceiver } from '../../scripts/capacity-receiver.ts';
 import { type RunningSink, startSink } from '../../sinks/runtime/sink-service.ts';
 import { RESUME_AT } from '../../sinks/runtime/sink-worker.ts';
@@ -103,9 +104,13 @@ describe('channel priority in a sink', () => {
 
     const sink = await startSink(config, name, { maxWaitMs: 100, commitIntervalMs: 500 });
     running[0]!.sink = sink;
+    // Which tiers the in-flight budget pauses, sampled while the backlog drains.
+    const pausedSeen = new Set<string>();
+    const sampler = setInterval(() => {
+      for (const c of sink.main.pausedTiers()) pausedSeen.add(c);
+    }, 5);
     // The backlog is draining at the destination's capacity, the sink's in-flight budget full.
     await waitFor('the backlog to start draining', () => backlogServed >= 10_000, 60_000);
-    const servedWhenProduced = backlogServed;
     await produceRecords(
       config,
       Array.from({ length: URGENT }, (_, seq) => ({
@@ -115,11 +120,19 @@ describe('channel priority in a sink', () => {
         extra: { urgent: true },
       })),
     );
+    // Counted from when they are in Kafka: connecting the test's producer is not the sink's time.
+    const servedWhenProduced = backlogServed;
     await waitFor(`${URGENT} urgent records`, () => urgentArrivals.length >= URGENT, 60_000);
+    clearInterval(sampler);
+    // The flood's tier filled the budget and was paused; the urgent tier never was.
+    const floodTier = criticalityOf(flood.importance, flood.level);
+    const urgentTier = criticalityOf(urgent.importance, urgent.level);
+    expect(pausedSeen.has(floodTier)).toBe(true);
+    expect(pausedSeen.has(urgentTier)).toBe(false);
     const overtaken = Math.max(...urgentArrivals.map((a) => a.backlogServedBefore)) - servedWhenProduced;
     console.log(
       `${flood.importance}/${flood.level} backlog vs ${urgent.importance}/${urgent.level}: ` +
-        `urgent records produced after ${servedWhenProduced} backlog records were served; ` +
+        `urgent records in Kafka after ${servedWhenProduced} backlog records were served; ` +
         `${overtaken} more were served before the last urgent one arrived ` +
         `(arrival order would put ${MAX_IN_FLIGHT * RESUME_AT} or more ahead of it)`,
     );
