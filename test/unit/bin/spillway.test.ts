@@ -85,7 +85,7 @@ describe.runIf(isOld)(`bin/spillway.js on an old Node (${oldNode})`, () => {
 
   it('with the project Node installed: re-runs itself with it, passing the arguments and the exit status', () => {
     // .spillway/node/bin/node is the Node running this test (>= the minimum), and cli/main.ts
-    // a stub that reports what it was run with.
+    // a two-line stand-in that reports what it was run with.
     const root = fakeCheckout((r) => {
       fs.mkdirSync(path.join(r, '.spillway', 'node', 'bin'), { recursive: true });
       fs.symlinkSync(process.execPath, path.join(r, '.spillway', 'node', 'bin', 'node'));
