@@ -129,6 +129,12 @@ interface Item {
   tier: Criticality;
 }
 
+interface TopicInfo {
+  tier: Criticality;
+  /** Metric labels of the topic's channel: importance and level class (bounded by the config). */
+  labels: { importance: string; level_class: string };
+}
+
 /** One destination request's worth of records of one tier. */
 interface Queued {
   key: string;
@@ -144,22 +150,23 @@ export class SinkWorker {
   readonly #consumers = new Map<string, KafkaConsumer>();
   readonly #trackers = new Map<string, OffsetTracker>();
   readonly #committed = new Map<string, bigint>();
-  readonly #paused = new Map<string, { cluster: string; tp: TopicPartition }>();
+  /** Partitions paused now (tpKey). */
+  readonly #paused = new Set<string>();
   readonly #throttles = new Map<string, AdaptiveThrottle>();
   readonly #batcher: Batcher<Item>;
   readonly #queue: PriorityLanes<Queued>;
   #running = 0;
-  #inFlight = 0;
-  #inFlightBytes = 0;
   /** Records and bytes in flight per tier, index = criticalityRank. */
   readonly #tierRecords = [0, 0, 0, 0];
   readonly #tierBytes = [0, 0, 0, 0];
   /** Tiers paused by the in-flight budget, index = criticalityRank (always a bottom slice). */
   readonly #tierPaused = [false, false, false, false];
+  /** Whether every partition was paused at the last #applyPauses (breaker, failing spill, stop). */
+  #allPaused = false;
   /** Spills that found no cluster and are retrying: every partition stays paused meanwhile. */
   #spillsFailing = 0;
-  /** Tier of each topic, from its name (computed once per topic). */
-  readonly #topicTier = new Map<string, Criticality>();
+  /** Tier and metric labels of each topic, from its name (computed once per topic). */
+  readonly #topics = new Map<string, TopicInfo>();
   #breaker: BreakerState = 'closed';
   #failuresInARow = 0;
   readonly #failingKeys = new Set<string>();
@@ -211,7 +218,7 @@ export class SinkWorker {
             this.#paused.delete(k);
           }
           // Partitions gained while their tier is paused start paused.
-          this.#applyPauses();
+          this.#applyPauses(true);
         },
         onError: (err) => this.#o.log.warn({ cluster: src.cluster.name, err: err.message }, 'consumer error'),
       });
@@ -240,7 +247,7 @@ export class SinkWorker {
 
   /** Records handed out and not yet finished (delivered, spilled or dead-lettered). */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#tierRecords.reduce((a, b) => a + b, 0);
   }
 
   get breaker(): BreakerState {
@@ -254,13 +261,21 @@ export class SinkWorker {
     return p;
   }
 
-  #tierOf(topic: string): Criticality {
-    let tier = this.#topicTier.get(topic);
-    if (tier === undefined) {
-      tier = criticalityOfTopic(topic);
-      this.#topicTier.set(topic, tier);
+  #topic(topic: string): TopicInfo {
+    let info = this.#topics.get(topic);
+    if (info === undefined) {
+      const ch = channelOfTopic(topic);
+      info = {
+        tier: criticalityOfTopic(topic),
+        labels: ch ? { importance: ch.importance, level_class: ch.levelClass } : NO_CHANNEL,
+      };
+      this.#topics.set(topic, info);
     }
-    return tier;
+    return info;
+  }
+
+  #tierOf(topic: string): Criticality {
+    return this.#topic(topic).tier;
   }
 
   /** Tiers whose partitions the in-flight budget has paused now, highest first. */
@@ -276,8 +291,9 @@ export class SinkWorker {
       this.#trackers.set(k, tracker);
     }
     const now = Date.now();
+    const tier = this.#tierOf(batch.topic);
     for (const r of batch.records) {
-      const got = this.#itemOf(cluster, r, k);
+      const got = this.#itemOf(cluster, r, k, tier);
       if (!got) {
         tracker.skip(r.offset);
         continue;
@@ -306,22 +322,24 @@ export class SinkWorker {
     this.#batcher.add(`${criticalityRank(item.tier)}${this.#o.destination.keyOf(item.rec)}`, item);
   }
 
-  /** Books `sign` (1 or -1) items in flight, in total and in its tier. */
+  /** Books `sign` (1 or -1) items in flight in its tier. */
   #count(item: Item, sign: 1 | -1): void {
-    const bytes = item.rec.value.length * sign;
     const rank = criticalityRank(item.tier);
-    this.#inFlight += sign;
-    this.#inFlightBytes += bytes;
     this.#tierRecords[rank]! += sign;
-    this.#tierBytes[rank]! += bytes;
+    this.#tierBytes[rank]! += item.rec.value.length * sign;
   }
 
-  #itemOf(cluster: string, r: ConsumedRecord, src: string): { item: Item; notBefore: number } | undefined {
+  /** @param tier the consumed partition's tier (main mode; the drainer uses each record's origin topic) */
+  #itemOf(
+    cluster: string,
+    r: ConsumedRecord,
+    src: string,
+    tier: Criticality,
+  ): { item: Item; notBefore: number } | undefined {
     if (!r.value) return undefined;
     if (this.#o.mode === 'main') {
       const logId = this.#o.accept(logIdOfKey(r.key));
       if (logId === undefined) return undefined;
-      const tier = this.#tierOf(r.topic);
       return {
         item: {
           rec: {
@@ -360,9 +378,10 @@ export class SinkWorker {
    * Updates which tiers the in-flight budget pauses (see the module comment): tier r is over
    * its budget when the records (or bytes) in flight of r and every tier above it reach the
    * bound, and back under it below RESUME_AT of the bound (hysteresis, so it does not flap).
-   * Then pauses and resumes partitions to match; returns nothing, changes only what differs.
+   * Then, when a tier or the pause-everything state changed (or `assigned`: partitions came
+   * or went), pauses and resumes partitions to match, changing only what differs.
    */
-  #applyPauses(): void {
+  #applyPauses(assigned = false): void {
     const s = this.#o.sink;
     let records = 0;
     let bytes = 0;
@@ -379,7 +398,8 @@ export class SinkWorker {
       }
     }
     const all = this.#stopping || this.#breaker !== 'closed' || this.#spillsFailing > 0;
-    if (!changed && !all && this.#paused.size === 0) return;
+    if (!changed && !assigned && all === this.#allPaused) return;
+    this.#allPaused = all;
     for (const [cluster, c] of this.#consumers) {
       const pause: TopicPartition[] = [];
       const resume: TopicPartition[] = [];
@@ -388,7 +408,7 @@ export class SinkWorker {
         const want = all || this.#tierPaused[criticalityRank(this.#tierOf(tp.topic))]!;
         if (want === this.#paused.has(k)) continue;
         if (want) {
-          this.#paused.set(k, { cluster, tp });
+          this.#paused.add(k);
           pause.push(tp);
         } else {
           this.#paused.delete(k);
@@ -692,7 +712,7 @@ export class SinkWorker {
     if (delivered && items.length > 0) {
       const t = this.#o.telemetry;
       for (const [topic, n] of countBy(items, (i) => i.rec.topic)) {
-        t.inc('spillway_records_delivered_total', { sink: this.#o.sink.name, ...channelLabels(topic) }, n);
+        t.inc('spillway_records_delivered_total', { sink: this.#o.sink.name, ...this.#topic(topic).labels }, n);
       }
       if (this.#o.mode === 'gutter')
         t.inc('spillway_gutter_records_total', { sink: this.#o.sink.name, direction: 'out' }, items.length);
@@ -703,7 +723,7 @@ export class SinkWorker {
 
   #gauges(): void {
     const t = this.#o.telemetry;
-    t.set('spillway_sink_inflight_records', this.#inFlight, this.#label);
+    t.set('spillway_sink_inflight_records', this.inFlight, this.#label);
     t.set('spillway_sink_paused_partitions', this.#paused.size, this.#label);
     for (const c of CRITICALITIES) {
       const r = criticalityRank(c);
@@ -795,10 +815,5 @@ function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
   return out;
 }
 
+/** Delivered-records labels of a record of no channel (gutter, dead letters, foreign topics). */
 const NO_CHANNEL = { importance: 'none', level_class: 'none' } as const;
-
-/** Metric labels of a topic's channel: importance and level class (bounded by the config). */
-function channelLabels(topic: string): { importance: string; level_class: string } {
-  const ch = channelOfTopic(topic);
-  return ch ? { importance: ch.importance, level_class: ch.levelClass } : NO_CHANNEL;
-}
