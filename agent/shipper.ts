@@ -26,7 +26,7 @@ import { Batcher, type BatchLimits } from '../core/batcher.ts';
 import { splitLines } from '../core/lines.ts';
 import type { Logger } from '../core/logger.ts';
 import { backoffDelayMs } from '../core/resilience/backoff.ts';
-import { type Criticality, criticalityRank } from '../core/resilience/criticality.ts';
+import { CRITICALITIES, type Criticality, criticalityRank } from '../core/resilience/criticality.ts';
 import { FloorScheduler, PriorityLanes } from '../core/resilience/priority-lanes.ts';
 import type { Spool } from './spool/spool.ts';
 import type { SendOutcome, UplinkClient, UplinkCompression } from './uplink/uplink-client.ts';
@@ -129,8 +129,8 @@ export class Shipper {
 
   /** True while the spool holds a batch of `c` or a higher criticality. */
   #spoolHoldsAtOrAbove(c: Criticality): boolean {
-    const held = this.#o.spool.stats().entriesByCriticality;
-    return Object.entries(held).some(([k, n]) => n > 0 && criticalityRank(k as Criticality) >= criticalityRank(c));
+    const rank = criticalityRank(c);
+    return CRITICALITIES.some((k) => criticalityRank(k) >= rank && this.#o.spool.entriesOf(k) > 0);
   }
 
   /** Starts draining what an earlier run left in the spool. */
@@ -266,8 +266,7 @@ export class Shipper {
     try {
       for (;;) {
         if (this.#closed) return;
-        const held = this.#o.spool.stats().entriesByCriticality;
-        const lane = this.#replayOrder.pick((c) => held[c] > 0);
+        const lane = this.#replayOrder.pick((c) => this.#o.spool.entriesOf(c) > 0);
         if (lane === undefined) return;
         const entry = await this.#o.spool.peek(lane);
         if (!entry) return;

@@ -294,6 +294,11 @@ export class Spool {
     });
   }
 
+  /** Live entries of `c` (cheap: what stats() reports per criticality, without the rest). */
+  entriesOf(c: Criticality): number {
+    return this.#lanes[criticalityRank(c)]!.size;
+  }
+
   stats(): SpoolStats {
     const clone = (r: Record<SpoolDropReason, CountsByCriticality>) =>
       Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { ...v }])) as Record<
@@ -303,9 +308,7 @@ export class Spool {
     return {
       bytes: this.#liveBytes,
       entries: this.#liveCount,
-      entriesByCriticality: Object.fromEntries(
-        CRITICALITIES.map((c) => [c, this.#lanes[criticalityRank(c)]!.size]),
-      ) as CountsByCriticality,
+      entriesByCriticality: Object.fromEntries(CRITICALITIES.map((c) => [c, this.entriesOf(c)])) as CountsByCriticality,
       segments: this.#segments.length,
       diskBytes: this.#segments.reduce((sum, s) => sum + s.size, 0),
       deadBytes: this.#deadBytes,
