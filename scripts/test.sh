@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `npm test [-- VITEST OPTIONS]`: Biome and tsc, then Vitest (test/unit and test/integration),
-# on the project's Node whatever node is first on PATH (`--no-lint` first skips Biome and tsc:
-# `npm run test:integration`). On a fresh clone it installs first
-# what is missing (Node 24 into .spillway/node, the npm dependencies, the stack's jars).
+# `npm test [-- VITEST OPTIONS]`: Biome and tsc, then Vitest (test/unit and test/integration)
+# (`--no-lint` first skips Biome and tsc: `npm run test:integration`). npm runs it through
+# scripts/with-node.sh --jars, which installs what is missing on a fresh clone (Node 24 into
+# .spillway/node, the npm dependencies, the stack's jars) and puts the project's Node first
+# on PATH, whatever node the machine has.
 #
 # The integration tests' global setup (test/integration/global-setup.ts) starts this
 # checkout's local stack when it is down and stops it after the run. A run can also end
@@ -16,15 +17,6 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=scripts/node-env.sh
 source scripts/node-env.sh
-
-missing=()
-spw_node_ok || missing+=(node)
-spw_deps_ok || missing+=(deps)
-[ "${SPW_SETUP_SKIP_JARS:-0}" = 1 ] || spw_jars_ok || missing+=(jars)
-if [ ${#missing[@]} -gt 0 ]; then
-  bash scripts/setup.sh "${missing[@]}" || exit 1
-  source scripts/node-env.sh
-fi
 
 if [ "${1:-}" = --no-lint ]; then
   shift
