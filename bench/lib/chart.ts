@@ -74,11 +74,21 @@ export function barChartSvg(chart: BarChart): string {
       `<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 18}" text-anchor="middle" font-weight="bold">${esc(g)}</text>`,
     );
   });
-  chart.series.forEach((s, si) => {
-    const x = left + si * (plotW / chart.series.length);
+  return withLegend(
+    parts,
+    chart.series.map((s) => s.name),
+    { left, plotW },
+    height - 20,
+  );
+}
+
+/** Appends a legend (a swatch and a name per series, in series colours) on baseline `y`, and closes the SVG. */
+function withLegend(parts: string[], names: string[], area: { left: number; plotW: number }, y: number): string {
+  names.forEach((name, si) => {
+    const x = area.left + si * (area.plotW / names.length);
     parts.push(
-      `<rect x="${x.toFixed(1)}" y="${height - 30}" width="12" height="12" fill="${COLOURS[si % COLOURS.length]}"/>`,
-      `<text x="${(x + 16).toFixed(1)}" y="${height - 20}">${esc(s.name)}</text>`,
+      `<rect x="${x.toFixed(1)}" y="${y - 10}" width="12" height="12" fill="${COLOURS[si % COLOURS.length]}"/>`,
+      `<text x="${(x + 16).toFixed(1)}" y="${y}">${esc(name)}</text>`,
     );
   });
   parts.push('</svg>', '');
@@ -143,12 +153,11 @@ export function timeChartSvg(chart: TimeChart): string {
     for (const [px, py] of s.points) {
       parts.push(`<circle cx="${x(px).toFixed(1)}" cy="${y(py).toFixed(1)}" r="1.8" fill="${colour}"/>`);
     }
-    const lx = left + si * (plotW / chart.series.length);
-    parts.push(
-      `<rect x="${lx.toFixed(1)}" y="${height - 22}" width="12" height="12" fill="${colour}"/>`,
-      `<text x="${(lx + 16).toFixed(1)}" y="${height - 12}">${esc(s.name)}</text>`,
-    );
   });
-  parts.push('</svg>', '');
-  return parts.join('\n');
+  return withLegend(
+    parts,
+    chart.series.map((s) => s.name),
+    { left, plotW },
+    height - 12,
+  );
 }
