@@ -18,6 +18,8 @@ export type RejectKind =
   | 'no-log-id'
   | 'bad-level'
   | 'bad-syslog'
+  /** A container log line in neither the CRI nor the Docker json-file format (container-log.ts). */
+  | 'bad-container-log'
   | 'framing'
   | 'empty'
   /** Well-formed, but its logId was over its quota at the agent (agent/service.ts). */

@@ -92,6 +92,20 @@ export interface StampValues {
   level?: Level | undefined;
   /** Used when the object has no `time`. */
   timeMs: number;
+  /** Fields the input adds (Kubernetes metadata, stream), each only when the object lacks it. */
+  extra?: readonly ExtraField[] | undefined;
+}
+
+/** A field an input adds to every record, its JSON encoded once. */
+export interface ExtraField {
+  readonly key: string;
+  readonly value: unknown;
+  /** `"key":value`, encoded once per input or file. */
+  readonly member: string;
+}
+
+export function extraField(key: string, value: unknown): ExtraField {
+  return Object.freeze({ key, value, member: `${JSON.stringify(key)}:${JSON.stringify(value)}` });
 }
 
 const isSpace = (c: number | undefined) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
@@ -118,7 +132,15 @@ export function stampOrigin(line: Buffer, parsed: Record<string, unknown>, stamp
   while (close > 0 && isSpace(line[close])) close--;
   const noHost = parsed.host === undefined;
   const noOrigin = parsed.origin === undefined;
-  if (noHost && noOrigin && values.logId === undefined && values.level === undefined && parsed.time !== undefined) {
+  const extra = values.extra;
+  if (
+    noHost &&
+    noOrigin &&
+    values.logId === undefined &&
+    values.level === undefined &&
+    parsed.time !== undefined &&
+    extra === undefined
+  ) {
     // The pino case (time, level and logId present): one copy, no string encoding.
     const tail = stamp.hostOriginTail;
     const out = Buffer.allocUnsafe(close + tail.length);
@@ -132,6 +154,7 @@ export function stampOrigin(line: Buffer, parsed: Record<string, unknown>, stamp
   if (values.logId !== undefined) add += `,"logId":${JSON.stringify(values.logId)}`;
   if (noHost) add += `,${stamp.hostJson}`;
   if (noOrigin) add += `,"origin":${stamp.originJson}`;
+  if (extra !== undefined) for (const f of extra) if (parsed[f.key] === undefined) add += `,${f.member}`;
   if (add === '') return line;
 
   let open = 0;
@@ -157,5 +180,7 @@ export function stampBySerialising(parsed: Record<string, unknown>, stamp: Stamp
   if (values.logId !== undefined) parsed.logId = values.logId;
   if (parsed.host === undefined) parsed.host = stamp.host;
   if (parsed.origin === undefined) parsed.origin = stamp.origin;
+  if (values.extra !== undefined)
+    for (const f of values.extra) if (parsed[f.key] === undefined) parsed[f.key] = f.value;
   return Buffer.from(JSON.stringify(parsed));
 }

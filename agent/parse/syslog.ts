@@ -30,6 +30,7 @@ import { SEVERITY_LEVELS } from './level.ts';
 import { checkRules, isLogId, LOG_ID_EXPECTED, type LogIdRule, matchRules } from './log-id.ts';
 import type { AgentLine, Rejection } from './output.ts';
 import { type Stamp, toLine } from './record.ts';
+import { bsdMs, rfc3339 } from './timestamp.ts';
 
 /** RFC 5424 section 6.2.1 facility names; 13-15 named after their descriptions there. */
 export const FACILITIES = [
@@ -97,20 +98,6 @@ export interface SyslogOptions {
 /** 64 KiB: the most a UDP datagram can carry, so TCP accepts whatever UDP could (rsyslog's default is 8 KiB). */
 export const DEFAULT_SYSLOG_MAX_MESSAGE_BYTES = 65_536;
 
-const MONTHS: Readonly<Record<string, number>> = {
-  jan: 0,
-  feb: 1,
-  mar: 2,
-  apr: 3,
-  may: 4,
-  jun: 5,
-  jul: 6,
-  aug: 7,
-  sep: 8,
-  oct: 9,
-  nov: 10,
-  dec: 11,
-};
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:\d{2})$/;
 const ISO_AT = /(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})(?= |$)/y;
 const BSD_AT = /([A-Za-z]{3}) {1,2}(\d{1,2}) (?:(\d{4}) )?(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?= |$)/y;
@@ -128,65 +115,6 @@ function near(s: string, p: number): string {
 
 function quoteToken(t: string): string {
   return t.length > EXCERPT ? `${JSON.stringify(t.slice(0, EXCERPT))}…` : JSON.stringify(t);
-}
-
-function daysIn(year: number, month0: number): number {
-  if (month0 === 1) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month0]!;
-}
-
-/** UTC ms for a wall-clock time, or undefined when no such time exists. */
-function utcMs(y: number, month0: number, d: number, h: number, mi: number, s: number, frac: string | undefined) {
-  if (month0 < 0 || month0 > 11 || d < 1 || d > daysIn(y, month0) || h > 23 || mi > 59 || s > 59) return undefined;
-  const t = new Date(0);
-  t.setUTCFullYear(y, month0, d);
-  t.setUTCHours(h, mi, s, frac === undefined ? 0 : Math.trunc(Number(`0.${frac}`) * 1000));
-  return t.getTime();
-}
-
-/** `Z` / `+hh:mm` / `-hh:mm` in minutes east of UTC, or undefined when out of range. */
-function zoneMinutes(z: string): number | undefined {
-  if (z === 'Z') return 0;
-  const h = Number(z.slice(1, 3));
-  const m = Number(z.slice(4, 6));
-  if (h > 23 || m > 59) return undefined;
-  return (z[0] === '-' ? -1 : 1) * (h * 60 + m);
-}
-
-function rfc3339(m: RegExpExecArray): number | undefined {
-  const zone = zoneMinutes(m[8]!);
-  const t = utcMs(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7]);
-  return t === undefined || zone === undefined ? undefined : t - zone * 60_000;
-}
-
-/** BSD wall-clock time in the sender's zone; without a year, the year closest to now. */
-function bsdMs(
-  year: number | undefined,
-  mon: string,
-  d: number,
-  h: number,
-  mi: number,
-  s: number,
-  frac: string | undefined,
-  nowMs: number,
-  offsetMin: number,
-): number | undefined | 'no-month' {
-  const month0 = MONTHS[mon.toLowerCase()];
-  if (month0 === undefined || !Object.hasOwn(MONTHS, mon.toLowerCase())) return 'no-month';
-  const shift = offsetMin * 60_000;
-  if (year !== undefined) {
-    const t = utcMs(year, month0, d, h, mi, s, frac);
-    return t === undefined ? undefined : t - shift;
-  }
-  const thisYear = new Date(nowMs + shift).getUTCFullYear();
-  let best: number | undefined;
-  for (const y of [thisYear - 1, thisYear, thisYear + 1]) {
-    const t = utcMs(y, month0, d, h, mi, s, frac);
-    if (t !== undefined && (best === undefined || Math.abs(t - shift - nowMs) < Math.abs(best - nowMs))) {
-      best = t - shift;
-    }
-  }
-  return best;
 }
 
 function printable(t: string, max: number): boolean {
