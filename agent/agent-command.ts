@@ -46,7 +46,10 @@ export async function agentCommand(args: string[]): Promise<number> {
   const config = await loadConfig(values.config);
   const agent = await startAgent(
     values.stdin
-      ? { ...config, agent: { ...config.agent, inputs: [{ type: 'stdin', defaultLogId: values['log-id'] }] } }
+      ? {
+          ...config,
+          agent: { ...config.agent, inputs: [{ type: 'stdin', format: 'auto', defaultLogId: values['log-id'] }] },
+        }
       : config,
     {
       ...(values.stdin ? { stdinLogId: values['log-id'] } : {}),

@@ -18,6 +18,8 @@ import { TokenBucket } from '../core/resilience/token-bucket.ts';
 import { Telemetry } from '../core/telemetry.ts';
 import { criticalityOfRecord } from '../router/placement.ts';
 import { FileTailInput } from './inputs/file-tail.ts';
+import { inputName, inputParsers } from './inputs/line-formats.ts';
+import { RejectionReporter } from './inputs/rejections.ts';
 import { MAX_UNSETTLED_LINES, type SocketInput, startSocketInput } from './inputs/socket-inputs.ts';
 import { agentMetricsRefresher } from './metrics.ts';
 import { JsonLinesParser } from './parse/json-lines.ts';
@@ -29,6 +31,8 @@ import { UplinkClient } from './uplink/uplink-client.ts';
 
 /** Largest HTTP input body: 8 MiB, the router's default max body, so one request fits one uplink batch or few. */
 export const HTTP_INPUT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** How often a stream's open multiline message is checked against its timeout. */
+export const STREAM_TICK_MS = 250;
 /** Slowloris guard: a request must arrive whole within this long. */
 export const HTTP_INPUT_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -116,6 +120,13 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
       ]),
   );
   const quotaDropped = new Map<string, number>();
+  // Never silent: every input's refused lines are counted, logged (rate-limited) and summed at stop.
+  const reporters: RejectionReporter[] = [];
+  const reporterOf = (name: string) => {
+    const r = new RejectionReporter({ input: name, log, telemetry });
+    reporters.push(r);
+    return r;
+  };
   const servers: http.Server[] = [];
   let httpInFlight = 0;
   let httpIdle: (() => void) | undefined;
@@ -165,6 +176,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
   async function take(
     body: Buffer,
     defaultLogId: string | undefined,
+    reporter: RejectionReporter,
   ): Promise<{ accepted: number; rejected: Rejection[] }> {
     const accepted: AgentLine[] = [];
     const rejected: Rejection[] = [];
@@ -174,6 +186,8 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     );
     parser.push(asNdjson(body));
     parser.end();
+    reporter.accepted(reporter.input, accepted.length);
+    for (const r of rejected) reporter.reject(r, reporter.input);
     const accepted0 = accepted.length;
     const before = rejected.length;
     await shipLines(accepted, rejected);
@@ -182,17 +196,22 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
 
   const files: FileTailInput[] = [];
   for (const [n, input] of a.inputs.entries()) {
-    if (input.type !== 'file') continue;
+    if (input.type !== 'file' && input.type !== 'kubernetes') continue;
+    const parsers = inputParsers(input, stamp, log);
+    const reporter = reporterOf(inputName(input, n));
     const tail = new FileTailInput({
       include: [...input.include],
       exclude: [...input.exclude],
       startAt: input.startAt,
-      defaultLogId: input.defaultLogId,
       // Next to the spool: both are the agent's durable state.
       checkpointFile: path.join(a.spool.directory, `file-input-${n}.checkpoint.json`),
       stamp,
-      onLines: (lines) => shipLines(lines, undefined, { waitForQuota: true }),
-      onReject: (r, source) => log.debug({ input: 'file', source, kind: r.kind, reason: r.reason }, 'line rejected'),
+      parserFor: parsers.file,
+      onLines: (lines, source) => {
+        reporter.accepted(source, lines.length);
+        return shipLines(lines, undefined, { waitForQuota: true });
+      },
+      onReject: (r, source) => reporter.reject(r, source),
       log,
     });
     await tail.start();
@@ -200,9 +219,12 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
   }
 
   const sockets: SocketInput[] = [];
-  for (const input of a.inputs) {
+  for (const [n, input] of a.inputs.entries()) {
     if (input.type !== 'tcp' && input.type !== 'syslog') continue;
     const kind = input.type === 'tcp' ? 'tcp' : input.protocol === 'tcp' ? 'syslog-tcp' : 'syslog-udp';
+    const name = inputName(input, n);
+    const reporter = reporterOf(name);
+    const parsers = input.type === 'tcp' ? inputParsers(input, stamp, log) : undefined;
     sockets.push(
       await startSocketInput({
         kind,
@@ -210,16 +232,21 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
         port: input.listen.port,
         stamp,
         defaultLogId: input.defaultLogId,
-        onLines: (lines) => shipLines(lines),
+        ...(parsers === undefined ? {} : { parser: parsers.stream }),
+        onLines: (lines) => {
+          reporter.accepted(name, lines.length);
+          return shipLines(lines);
+        },
         overBudget: () => shipper.queuedBytes > MAX_QUEUED_BYTES,
-        onReject: (r) => log.debug({ input: kind, kind: r.kind, reason: r.reason }, 'line rejected'),
+        onReject: (r) => reporter.reject(r, name),
         log,
       }),
     );
   }
 
-  for (const input of a.inputs) {
+  for (const [n, input] of a.inputs.entries()) {
     if (input.type !== 'http') continue;
+    const reporter = reporterOf(inputName(input, n));
     const server = http.createServer((req, res) => {
       httpInFlight++;
       res.on('close', () => {
@@ -257,7 +284,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
       });
       req.on('end', () => {
         if (res.headersSent) return;
-        take(Buffer.concat(chunks, size), input.defaultLogId).then(
+        take(Buffer.concat(chunks, size), input.defaultLogId, reporter).then(
           (r) => {
             res.writeHead(200, { 'content-type': 'application/json' });
             res.end(
@@ -284,12 +311,20 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     log.info({ url: `http://${input.listen.host}:${(server.address() as AddressInfo).port}` }, 'http input listening');
   }
 
-  // stdin: a stream of NDJSON lines, shipped in chunks as they come; reading pauses while
-  // too many lines are unsettled, so a slow router backs up into the pipe, not into memory.
-  const stdinInput = a.inputs.find((i) => i.type === 'stdin');
-  const stdinLogId = options.stdinLogId ?? stdinInput?.defaultLogId;
+  // stdin: a stream of lines in the input's format, shipped in chunks as they come; reading
+  // pauses while too many lines are unsettled, so a slow router backs up into the pipe, not into memory.
+  const stdinIndex = a.inputs.findIndex((i) => i.type === 'stdin');
+  const stdinInput = a.inputs[stdinIndex];
   let stdinDone: Promise<void> | undefined;
-  if (options.stdinLogId !== undefined || stdinInput) {
+  let stdinTimer: NodeJS.Timeout | undefined;
+  if (options.stdinLogId !== undefined || stdinInput?.type === 'stdin') {
+    const input =
+      stdinInput?.type === 'stdin'
+        ? { ...stdinInput, defaultLogId: options.stdinLogId ?? stdinInput.defaultLogId }
+        : { type: 'stdin' as const, format: 'auto' as const, defaultLogId: options.stdinLogId };
+    const name = inputName(input, Math.max(0, stdinIndex));
+    const reporter = reporterOf(name);
+    const parsers = inputParsers(input, stamp, log);
     stdinDone = new Promise<void>((resolve) => {
       const pending = new Set<Promise<void>>();
       let batch: AgentLine[] = [];
@@ -311,20 +346,28 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
           });
         pending.add(p);
       };
-      const parser = new JsonLinesParser(
-        { stamp, defaultLogId: stdinLogId },
-        {
-          accept: (l) => batch.push(l),
-          reject: (r) => log.warn({ kind: r.kind, reason: r.reason }, 'stdin line rejected'),
-        },
-      );
+      const parser = parsers.stream({
+        accept: (l) => batch.push(l),
+        reject: (r) => reporter.reject(r, name),
+      });
+      const settle = () => {
+        reporter.accepted(name, batch.length);
+        flush();
+      };
+      // A multiline message waits for its next line at most its timeout.
+      stdinTimer = setInterval(() => {
+        parser.tick();
+        settle();
+      }, STREAM_TICK_MS);
+      stdinTimer.unref();
       process.stdin.on('data', (c: Buffer) => {
         parser.push(c);
-        flush();
+        settle();
       });
       process.stdin.on('end', () => {
+        clearInterval(stdinTimer);
         parser.end();
-        flush();
+        settle();
         void Promise.all(pending).then(() => resolve());
       });
     });
@@ -361,10 +404,16 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
           new Promise((r) => setTimeout(r, HTTP_INPUT_REQUEST_TIMEOUT_MS).unref()),
         ]);
       }
+      clearInterval(stdinTimer);
       await shipper.close();
       await spool.close();
       await metrics?.close();
-      log.info({ ...shipper.stats }, 'agent stopped');
+      for (const r of reporters) r.close();
+      const rejected = reporters.reduce((n, r) => n + r.rejected, 0);
+      const rejectedByInput = Object.fromEntries(
+        reporters.filter((r) => r.rejected > 0).map((r) => [r.input, Object.fromEntries(r.total)]),
+      );
+      log.info({ ...shipper.stats, rejected, rejectedByInput }, 'agent stopped');
     },
   };
 }

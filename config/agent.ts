@@ -1,5 +1,7 @@
 /** The edge agent: inputs, the uplink to the router, the disk spool, and the origin stamped on records. */
 import { z } from 'zod';
+import { checkLogIdTemplate, TEMPLATE_EXPECTED } from '../agent/parse/container-log.ts';
+import { checkPathPattern, PATH_PATTERN_EXPECTED } from '../agent/parse/path-log-id.ts';
 import { batchSchema, doc, hotPathTimeoutMs, listenSchema, timeoutMs } from './common.ts';
 import { logIdSchema } from './log-id.ts';
 
@@ -26,9 +28,87 @@ const defaultLogId = doc(
   'legacy-app',
 );
 
+/** A regular expression in the config, checked when the file is loaded so a typo names itself. */
+function regexSchema() {
+  return z.string().superRefine((v, ctx) => {
+    try {
+      new RegExp(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `expected a regular expression (${(err as Error).message})` });
+    }
+  });
+}
+
+const name = doc(
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1-64 letters, digits, "_", "." or "-"')
+    .optional(),
+  'Name of this input in metrics and logs (`input` label). Defaults to `<type>-<position>`, e.g. `file-2`.',
+  'app-logs',
+);
+
+const format = doc(
+  z.enum(['auto', 'json', 'text']).default('auto'),
+  'How lines are read: `json` (one JSON object per line, anything else is rejected), `text` (plain-text lines: msg = the line, time and level taken from it), or `auto` (a JSON object is JSON, anything else text).',
+  'auto',
+);
+
+const levelPattern = doc(
+  regexSchema()
+    .refine(
+      (v) => /\((?!\?(?:[:=!]|<[=!]))/.test(v),
+      'expected a regular expression with a capturing group around the level word',
+    )
+    .optional(),
+  'Text lines: regular expression whose first group (or group named `level`) is the level word. Default: the first FATAL, CRITICAL, ERROR, WARN, WARNING, INFO, DEBUG or TRACE as an upper-case word.',
+  'level=(\\w+)',
+);
+
+const multilineObject = z
+  .object({
+    preset: doc(
+      z.literal('stacktrace').optional(),
+      'Use the stack-trace rule (Java, Python, Node); no pattern needed.',
+      'stacktrace',
+    ),
+    pattern: doc(regexSchema().optional(), 'A line joins when it matches (see negate).', '^\\d{4}-\\d{2}-\\d{2}'),
+    negate: doc(z.boolean().default(false), 'A line joins when it does NOT match the pattern.', true),
+    match: doc(
+      z.enum(['after', 'before']).default('after'),
+      '`after`: a joining line is appended to the line before it; `before`: it continues into the next line.',
+      'after',
+    ),
+    maxLines: doc(z.number().int().min(1).default(500), 'Lines per message; more start a new message.', 500),
+    maxBytes: doc(
+      z.number().int().min(1024).optional(),
+      'Bytes per message; more start a new message. Default: the longest line (1 MiB).',
+      1_048_576,
+    ),
+    timeoutMs: doc(
+      z.number().int().min(0).default(1_000),
+      'A message waits this long for its next line before it is sent.',
+      1_000,
+    ),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if ((m.preset === undefined) === (m.pattern === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'expected either preset: stacktrace or a pattern, not both' });
+    }
+  });
+const multiline = doc(
+  z.union([z.literal('stacktrace'), multilineObject]).optional(),
+  'Join the lines of one event (a stack trace) into one record: `stacktrace`, or Filebeat-style pattern / negate / match.',
+  'stacktrace',
+);
+
+const textOptions = { format, levelPattern, multiline };
+
 const httpInput = z
   .object({
     type: doc(z.literal('http'), 'Input type.', 'http'),
+    name,
     listen: listenSchema(DEFAULT_AGENT_HTTP_PORT),
     defaultLogId,
   })
@@ -36,13 +116,16 @@ const httpInput = z
 const tcpInput = z
   .object({
     type: doc(z.literal('tcp'), 'Input type: newline-delimited JSON or text over TCP.', 'tcp'),
+    name,
     listen: listenSchema(DEFAULT_AGENT_TCP_PORT),
     defaultLogId,
+    ...textOptions,
   })
   .strict();
 const syslogInput = z
   .object({
     type: doc(z.literal('syslog'), 'Input type: RFC 5424 / RFC 3164 syslog.', 'syslog'),
+    name,
     listen: listenSchema(DEFAULT_AGENT_SYSLOG_PORT),
     protocol: doc(z.enum(['udp', 'tcp']).default('udp'), 'Transport.', 'udp'),
     defaultLogId,
@@ -51,6 +134,7 @@ const syslogInput = z
 const fileInput = z
   .object({
     type: doc(z.literal('file'), 'Input type: tail files.', 'file'),
+    name,
     include: doc(z.array(z.string().min(1)).min(1), 'Globs of files to tail.', ['/var/log/app/*.log']),
     exclude: doc(z.array(z.string().min(1)).default([]), 'Globs to skip.', ['/var/log/app/*.gz']),
     startAt: doc(
@@ -59,19 +143,97 @@ const fileInput = z
       'end',
     ),
     defaultLogId,
+    logIdFromPath: doc(
+      z
+        .string()
+        .min(1)
+        .superRefine((v, ctx) => {
+          if (checkPathPattern(v) !== undefined)
+            ctx.addIssue({ code: 'custom', message: `expected ${PATH_PATTERN_EXPECTED}` });
+        })
+        .optional(),
+      'Take the logId from the file path: a glob with `{logId}` where the logId is (`/var/log/{logId}/*.log`), or a regular expression with a group named logId. Falls back to defaultLogId when it does not match.',
+      '/var/log/{logId}/*.log',
+    ),
+    ...textOptions,
+  })
+  .strict();
+const kubernetesInput = z
+  .object({
+    type: doc(
+      z.literal('kubernetes'),
+      'Input type: Kubernetes container logs (CRI and Docker json-file formats) with pod metadata from the file names.',
+      'kubernetes',
+    ),
+    name,
+    include: doc(
+      z.array(z.string().min(1)).min(1).default(['/var/log/containers/*.log']),
+      'Globs of container log files (kubelet keeps symlinks in /var/log/containers).',
+      ['/var/log/containers/*.log'],
+    ),
+    exclude: doc(z.array(z.string().min(1)).default([]), 'Globs to skip.', ['/var/log/containers/*_kube-system_*.log']),
+    startAt: doc(
+      z.enum(['beginning', 'end']).default('end'),
+      'Where to start in a file present at start-up; files of new containers are read from the beginning.',
+      'end',
+    ),
+    logId: doc(
+      z
+        .string()
+        .min(1)
+        .default('{namespace}.{container}')
+        .superRefine((v, ctx) => {
+          if (checkLogIdTemplate(v) !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `expected a logId template whose placeholders are ${TEMPLATE_EXPECTED}`,
+            });
+          }
+        }),
+      'The logId of a container\'s records, from {namespace}, {pod}, {container} and {containerId}; characters a logId cannot have become "-". A record\'s own logId field wins.',
+      '{namespace}.{container}',
+    ),
+    defaultLogId,
+    ...textOptions,
   })
   .strict();
 const stdinInput = z
-  .object({ type: doc(z.literal('stdin'), 'Input type: read lines from standard input.', 'stdin'), defaultLogId })
+  .object({
+    type: doc(z.literal('stdin'), 'Input type: read lines from standard input.', 'stdin'),
+    name,
+    defaultLogId,
+    ...textOptions,
+  })
   .strict();
 
-export const agentInputSchema = z.discriminatedUnion('type', [httpInput, tcpInput, syslogInput, fileInput, stdinInput]);
+export const agentInputSchema = z.discriminatedUnion('type', [
+  httpInput,
+  tcpInput,
+  syslogInput,
+  fileInput,
+  kubernetesInput,
+  stdinInput,
+]);
 
 export const agentSchema = z
   .object({
-    inputs: doc(z.array(agentInputSchema).default([{ type: 'stdin' }]), 'Where the agent reads records from.', [
-      { type: 'http', listen: { port: DEFAULT_AGENT_HTTP_PORT } },
-    ]),
+    inputs: doc(
+      z
+        .array(agentInputSchema)
+        .default([{ type: 'stdin', format: 'auto' }])
+        .superRefine((inputs, ctx) => {
+          const seen = new Set<string>();
+          for (const i of inputs) {
+            if (i.name === undefined) continue;
+            if (seen.has(i.name)) {
+              ctx.addIssue({ code: 'custom', message: `expected unique input names ("${i.name}" is used twice)` });
+            }
+            seen.add(i.name);
+          }
+        }),
+      'Where the agent reads records from.',
+      [{ type: 'http', listen: { port: DEFAULT_AGENT_HTTP_PORT } }],
+    ),
     uplink: doc(
       z
         .object({

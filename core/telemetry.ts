@@ -188,6 +188,16 @@ export const METRICS = {
     help: 'Batches the agent spool dropped, by reason (evicted for a more critical one, rejected when full, too-large, closed, io-error) and criticality.',
     labels: ['component', 'reason', 'criticality'],
   },
+  spillway_input_records_total: {
+    type: 'counter',
+    help: "Records an agent input parsed and accepted (before quotas and shipping), by input name (agent.inputs[].name, default '<type>-<position>').",
+    labels: ['component', 'input'],
+  },
+  spillway_input_rejected_total: {
+    type: 'counter',
+    help: 'Lines an agent input refused, by input name and reason (invalid-json, not-object, no-log-id, bad-level, too-long, invalid-utf8, bad-container-log, bad-syslog, framing, …). Also logged at warn, rate-limited.',
+    labels: ['component', 'input', 'reason'],
+  },
   spillway_quota_redis_up: {
     type: 'gauge',
     help: '1 while the global quota lease is refreshed through Redis, 0 while running on the last lease or a local share.',

@@ -5,7 +5,9 @@
  * - Polling, not fs.watch (which misses events across rename and on network filesystems):
  *   every `pollMs` the globs are evaluated again (new files are picked up) and every
  *   tailed file is fstat'ed and read from its position, in chunks, into its own
- *   JsonLinesParser. A partial last line stays in the parser until its newline arrives.
+ *   LineStream (line-stream.ts: the input's format, multiline joining, container-log
+ *   decoding). A partial last line stays in the parser until its newline arrives; a
+ *   multiline message waits for its next line at most its timeout (checked every poll).
  * - Files are identified by (dev, ino). Rename rotation: when a tailed file is no longer
  *   under any matching path, its descriptor stays open and is read to its end; once it has
  *   not grown for `rotateWaitMs` (a writer may still append until it reopens), its partial
@@ -17,7 +19,8 @@
  * - Delivery: per file, one `onLines` call at a time, in file order; lines parsed while it
  *   is in flight form the next call. A failed call is retried with backoff (at least once).
  * - Checkpoint: per file, the offset after the last settled line or rejection (blank
- *   lines between them are re-read harmlessly after a restart). Written atomically at most
+ *   lines between them are re-read harmlessly after a restart), never past a byte the
+ *   parser still holds (an open multiline message, a partial container line). Written atomically at most
  *   every `checkpointIntervalMs` and on close. Lines read but not settled are read again
  *   after a restart: at-least-once, never loss.
  * - Back-pressure: a file is not read further while the lines parsed from it but not yet
@@ -29,8 +32,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import type { Logger } from '../../core/logger.ts';
-import { JsonLineJudge, JsonLinesParser } from '../parse/json-lines.ts';
-import type { AgentLine, Rejection } from '../parse/output.ts';
+import { JsonLineJudge } from '../parse/json-lines.ts';
+import { LineStream } from '../parse/line-stream.ts';
+import type { AgentLine, ParseOutput, Rejection } from '../parse/output.ts';
 import type { Stamp } from '../parse/record.ts';
 import {
   FINGERPRINT_BYTES,
@@ -85,6 +89,11 @@ export interface FileTailOptions {
   checkpointIntervalMs?: number | undefined;
   /** Passed to the parser. @default DEFAULT_MAX_LINE_BYTES of json-lines.ts */
   maxLineBytes?: number | undefined;
+  /**
+   * The parser of one file (format, logId from the path, multiline, container logs).
+   * @default NDJSON with defaultLogId and maxLineBytes
+   */
+  parserFor?: ((filePath: string, out: ParseOutput) => LineStream) | undefined;
 }
 
 export interface FileTailStats {
@@ -118,7 +127,7 @@ interface Tail {
   fh: FileHandle;
   /** Bumped on truncation: batches of an older generation no longer move the checkpoint. */
   generation: number;
-  parser: JsonLinesParser;
+  parser: LineStream;
   /** File offset of the parser's stream offset 0. */
   base: number;
   /** Next file offset to read. */
@@ -258,6 +267,13 @@ export class FileTailInput {
     await Promise.all([...this.#tails.values()].map((t) => this.#kick(t)));
     const now = Date.now();
     for (const t of this.#tails.values()) {
+      // A multiline message whose next line did not come within its timeout is sent.
+      if (t.reading === undefined && !t.finishing) {
+        t.parser.tick(now);
+        this.#pump(t);
+      }
+    }
+    for (const t of this.#tails.values()) {
       if (t.gone && !t.finishing && !t.blocked && now - t.lastGrowth >= this.#rotateWait) void this.#finish(t);
     }
     if (this.#dirty && now - this.#lastCheckpointWrite >= this.#checkpointInterval) await this.#writeCheckpoint();
@@ -354,7 +370,7 @@ export class FileTailInput {
         path: p,
         fh,
         generation: 0,
-        parser: undefined as unknown as JsonLinesParser,
+        parser: undefined as unknown as LineStream,
         base: start,
         readPos: start,
         emittedEnd: start,
@@ -380,33 +396,38 @@ export class FileTailInput {
     }
   }
 
-  #parser(t: Tail): JsonLinesParser {
+  #parser(t: Tail): LineStream {
     const generation = t.generation;
-    return new JsonLinesParser(
-      { stamp: this.#o.stamp, maxLineBytes: this.#o.maxLineBytes },
-      {
-        accept: (l) => {
-          if (t.generation !== generation) return;
-          const end = t.base + l.offset + l.span;
-          t.next.lines.push(l);
-          t.next.end = end;
-          t.emittedEnd = end;
-        },
-        reject: (r) => {
-          if (t.generation !== generation) return;
-          const end = t.base + r.offset + r.span;
-          t.next.end = end;
-          t.emittedEnd = end;
-          this.stats.rejected++;
-          try {
-            this.#o.onReject?.(r, t.path);
-          } catch (err) {
-            this.#log.warn({ err }, 'file tail: onReject threw');
-          }
-        },
+    /** File offset the checkpoint may move to once this line settles: never past a byte still held. */
+    const endOf = (offset: number, span: number) => {
+      const held = parser.heldFrom;
+      return t.base + (held === undefined ? offset + span : Math.min(offset + span, held));
+    };
+    const out: ParseOutput = {
+      accept: (l) => {
+        if (t.generation !== generation) return;
+        const end = endOf(l.offset, l.span);
+        t.next.lines.push(l);
+        if (end > t.next.end) t.next.end = end;
+        t.emittedEnd = t.base + l.offset + l.span;
       },
-      this.#judge,
-    );
+      reject: (r) => {
+        if (t.generation !== generation) return;
+        const end = endOf(r.offset, r.span);
+        if (end > t.next.end) t.next.end = end;
+        t.emittedEnd = t.base + r.offset + r.span;
+        this.stats.rejected++;
+        try {
+          this.#o.onReject?.(r, t.path);
+        } catch (err) {
+          this.#log.warn({ err }, 'file tail: onReject threw');
+        }
+      },
+    };
+    const parser =
+      this.#o.parserFor?.(t.path, out) ??
+      new LineStream({ judge: this.#judge, maxLineBytes: this.#o.maxLineBytes }, out);
+    return parser;
   }
 
   /** Reads what is new in `t`; never two reads of one file at once. */

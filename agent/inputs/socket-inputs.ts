@@ -49,6 +49,8 @@ export interface SocketInputOptions {
   maxConnections?: number;
   /** @default IDLE_TIMEOUT_MS */
   idleTimeoutMs?: number;
+  /** tcp: the parser of one connection (format, multiline). @default NDJSON with defaultLogId */
+  parser?: ((out: ParseOutput) => Parser) | undefined;
 }
 
 export interface SocketInput {
@@ -60,7 +62,12 @@ export interface SocketInput {
 interface Parser {
   push(chunk: Buffer): void;
   end(): void;
+  /** Sends a multiline message that waited past its timeout. */
+  tick?(nowMs?: number): void;
 }
+
+/** How often each connection's open multiline message is checked against its timeout. */
+const TICK_MS = 250;
 
 export async function startSocketInput(o: SocketInputOptions): Promise<SocketInput> {
   const stats: SocketInputStats = {
@@ -106,6 +113,12 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
   }
 
   const sockets = new Set<net.Socket>();
+  /** Each live connection's tick: its parser's multiline timeout, then a flush. */
+  const ticks = new Set<() => void>();
+  const ticker = setInterval(() => {
+    for (const t of ticks) t();
+  }, TICK_MS);
+  ticker.unref();
   const server = net.createServer((socket) => {
     if (sockets.size >= (o.maxConnections ?? MAX_CONNECTIONS)) {
       stats.refusedConnections++;
@@ -143,7 +156,14 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
       },
     };
     const parser: Parser =
-      o.kind === 'tcp' ? new JsonLinesParser(parserOptions, out) : new SyslogTcpParser(parserOptions, out);
+      o.kind === 'tcp'
+        ? (o.parser?.(out) ?? new JsonLinesParser(parserOptions, out))
+        : new SyslogTcpParser(parserOptions, out);
+    const tick = () => {
+      parser.tick?.();
+      flush();
+    };
+    if (parser.tick !== undefined) ticks.add(tick);
     socket.setTimeout(o.idleTimeoutMs ?? IDLE_TIMEOUT_MS, () => {
       stats.idleClosed++;
       socket.destroy();
@@ -159,7 +179,10 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
       flush();
     });
     socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      ticks.delete(tick);
+    });
   });
   // The handler refuses past the limit itself, counting it.
   server.maxConnections = (o.maxConnections ?? MAX_CONNECTIONS) + 1;
@@ -172,6 +195,7 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
     port: (server.address() as net.AddressInfo).port,
     stats,
     close: async () => {
+      clearInterval(ticker);
       const closed = new Promise<void>((r) => server.close(() => r()));
       for (const s of sockets) s.destroy();
       await closed;

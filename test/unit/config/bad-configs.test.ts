@@ -361,7 +361,49 @@ const cases: [string, (d: Doc) => unknown, string[]][] = [
     (d) => {
       d.agent = { inputs: [{ type: 'kafka' }] };
     },
-    ['agent.inputs[0].type: expected one of "http", "tcp", "syslog", "file", "stdin", found "kafka"'],
+    ['agent.inputs[0].type: expected one of "http", "tcp", "syslog", "file", "kubernetes", "stdin", found "kafka"'],
+  ],
+  [
+    'text input: unknown format, a level pattern without a group, a broken multiline pattern',
+    (d) => {
+      d.agent = {
+        inputs: [
+          { type: 'file', include: ['/x/*.log'], format: 'csv' },
+          { type: 'file', include: ['/y/*.log'], levelPattern: 'ERROR|WARN' },
+          { type: 'tcp', multiline: { pattern: '([a-z' } },
+        ],
+      };
+    },
+    [
+      'agent.inputs[0].format: expected one of "auto", "json", "text", found "csv"',
+      'agent.inputs[1].levelPattern: expected a regular expression with a capturing group around the level word, found "ERROR|WARN"',
+      'agent.inputs[2].multiline.pattern: expected a regular expression (Invalid regular expression: /([a-z/: Unterminated character class), found "([a-z"',
+    ],
+  ],
+  [
+    'multiline with both a preset and a pattern, logIdFromPath without {logId}, duplicate input names',
+    (d) => {
+      d.agent = {
+        inputs: [
+          { type: 'file', name: 'app', include: ['/x/*.log'], multiline: { preset: 'stacktrace', pattern: '^\\s' } },
+          { type: 'file', name: 'app', include: ['/y/*.log'], logIdFromPath: '/var/log/*/app.log' },
+        ],
+      };
+    },
+    [
+      'agent.inputs[0].multiline: expected either preset: stacktrace or a pattern, not both, found an object',
+      'agent.inputs[1].logIdFromPath: expected a glob with {logId} once (e.g. /var/log/{logId}/*.log) or a regular expression with a group (?<logId>…), found "/var/log/*/app.log"',
+      'agent.inputs: expected unique input names ("app" is used twice), found a list of 2 items',
+    ],
+  ],
+  [
+    'kubernetes input: unknown placeholder in the logId template',
+    (d) => {
+      d.agent = { inputs: [{ type: 'kubernetes', logId: '{namespace}-{app}' }] };
+    },
+    [
+      'agent.inputs[0].logId: expected a logId template whose placeholders are {namespace}, {pod}, {container} or {containerId}, found "{namespace}-{app}"',
+    ],
   ],
   [
     'bad uplink compression',
