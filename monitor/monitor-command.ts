@@ -27,6 +27,9 @@ export const LAG_HELP = `spillway lag --config FILE [--json] [--interval-ms N]
 Prints each sink's lag (records and seconds) and state, in total and per logId. Two samples
 --interval-ms apart (default 1000) give the consumption rate behind "lag seconds" and the
 stalled state; --interval-ms 0 takes one sample (lag seconds unknown while lag > 0).
+With monitor.scrape targets, agent inputs that refused lines (not JSON, no logId, too
+long, …) get a table "Rejected input lines": per target and input, lines refused (total and
+per second), accepted, and the reasons.
 --json prints the report /api/state of \`spillway monitor\` serves.
 States: healthy, lagging (over a logId's lagThresholdSec, default 60 s), stalled (lag > 0
 and no progress between the samples), gutter-draining, unknown (cluster unreadable).`;

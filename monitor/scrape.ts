@@ -8,7 +8,10 @@
  * - gutter and dead-letter flow per sink: spillway_gutter_records_total (in / retry / out)
  *   and spillway_dead_letters_total;
  * - each sink's runtime state: spillway_sink_state (healthy, throttled, open) and
- *   spillway_sink_paused_partitions, which offsets alone cannot show.
+ *   spillway_sink_paused_partitions, which offsets alone cannot show;
+ * - each agent input's accepted and refused lines: spillway_input_records_total and
+ *   spillway_input_rejected_total (by reason), per scrape target and input, so a file whose
+ *   every line is refused (not JSON, no logId, …) shows up instead of just going quiet.
  *
  * The parser and the arithmetic are pure; `Scraper` only adds the HTTP reads. A target
  * that cannot be read is reported down with the reason and contributes nothing, so one
@@ -91,6 +94,22 @@ export interface SinkFlow {
   inflightRecords: number;
 }
 
+/** One agent input of one scrape target: its line counters since the agent started. */
+export interface InputFlow {
+  /** The scrape target's name (monitor.scrape[].name). */
+  target: string;
+  /** The input label (agent.inputs[].name, default '<type>-<position>'). */
+  input: string;
+  /** spillway_input_records_total: lines parsed and accepted. */
+  accepted: number;
+  /** spillway_input_rejected_total over every reason: lines refused. */
+  rejected: number;
+  /** Lines refused per second between the last two scrapes; null on the target's first (readable) scrape. */
+  rejectedPerSec: number | null;
+  /** Lines refused by reason (invalid-json, no-log-id, too-long, …), totals. */
+  byReason: Record<string, number>;
+}
+
 export interface FlowReport {
   atMs: number;
   /** Seconds between the two scrapes the rates come from; null on the first scrape. */
@@ -101,11 +120,22 @@ export interface FlowReport {
   /** Records/s dropped by reason, summed over the targets. */
   droppedByReasonPerSec: Record<string, number>;
   sinks: Record<string, SinkFlow>;
+  /**
+   * One row per (target, input) that reports spillway_input_records_total or
+   * spillway_input_rejected_total in this scrape, sorted by target then input. A target
+   * that is down has no rows.
+   */
+  inputs: InputFlow[];
 }
 
 const DROPPED = 'spillway_records_dropped_total';
 const GUTTER = 'spillway_gutter_records_total';
 const DEAD = 'spillway_dead_letters_total';
+const INPUT_RECORDS = 'spillway_input_records_total';
+const INPUT_REJECTED = 'spillway_input_rejected_total';
+
+/** Code-point order, independent of the locale. */
+const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Counter growth between two scrapes; a restarted process (counter went down) counts from 0. */
 function growth(cur: number, prev: number): number {
@@ -154,6 +184,7 @@ export function computeFlow(
     droppedPerSec: {},
     droppedByReasonPerSec: {},
     sinks: Object.fromEntries(sinks.map((s) => [s, emptyFlow()])),
+    inputs: [],
   };
   const add = (rec: Record<string, number>, key: string, v: number) => {
     rec[key] = (rec[key] ?? 0) + v;
@@ -169,7 +200,35 @@ export function computeFlow(
     const before = new Map((p?.samples ?? []).map((s) => [seriesKey(s), s.value]));
     const rate = (s: PromSample) =>
       dt === null || dt <= 0 || !before.size ? 0 : growth(s.value, before.get(seriesKey(s)) ?? 0) / dt;
+    const inputs = new Map<string, InputFlow>();
+    const inputOf = (s: PromSample): InputFlow => {
+      const input = s.labels.input ?? 'unknown';
+      let f = inputs.get(input);
+      if (!f) {
+        f = {
+          target: t.name,
+          input,
+          accepted: 0,
+          rejected: 0,
+          rejectedPerSec: dt === null || dt <= 0 ? null : 0,
+          byReason: {},
+        };
+        inputs.set(input, f);
+      }
+      return f;
+    };
     for (const s of t.samples) {
+      if (s.name === INPUT_RECORDS) {
+        inputOf(s).accepted += s.value;
+        continue;
+      }
+      if (s.name === INPUT_REJECTED) {
+        const f = inputOf(s);
+        f.rejected += s.value;
+        add(f.byReason, s.labels.reason ?? 'unknown', s.value);
+        if (f.rejectedPerSec !== null) f.rejectedPerSec += rate(s);
+        continue;
+      }
       if (s.name === DROPPED) {
         const r = rate(s);
         add(report.droppedPerSec, s.labels.criticality ?? 'unknown', r);
@@ -196,7 +255,12 @@ export function computeFlow(
         flow.inflightRecords += s.value;
       }
     }
+    for (const f of inputs.values()) {
+      f.byReason = Object.fromEntries(Object.entries(f.byReason).sort(([a], [b]) => byCodePoint(a, b)));
+      report.inputs.push(f);
+    }
   }
+  report.inputs.sort((a, b) => byCodePoint(a.target, b.target) || byCodePoint(a.input, b.input));
   report.sinceSec = since;
   return report;
 }

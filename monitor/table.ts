@@ -3,9 +3,12 @@
  * per logId it receives; a logId on a shared (hashed) topic is marked "(shared)" because
  * its lag is the whole topic's (monitor/lag.ts). Then a second table: each sink's lag and
  * throughput per level class and per importance, so "INFO is 4 minutes behind, ERROR is
- * current" reads at a glance.
+ * current" reads at a glance. Then, when an agent input scraped through monitor.scrape has
+ * refused lines, a third table "Rejected input lines": per target and input, the lines
+ * refused (total and per second), accepted, and the reasons.
  */
 import type { LagReport } from './lag.ts';
+import type { InputFlow } from './scrape.ts';
 
 const HEADER = ['SINK', 'LOGID', 'LAG RECORDS', 'LAG SECONDS', 'STATE'] as const;
 /** Numeric columns are right-aligned. */
@@ -46,6 +49,32 @@ export function tierRows(report: LagReport): string[][] {
   ]);
 }
 
+const INPUT_HEADER = ['TARGET', 'INPUT', 'REJECTED', 'REJECTED/S', 'ACCEPTED', 'REASONS'] as const;
+const INPUT_RIGHT = new Set([2, 3, 4]);
+
+/** "invalid-json 6037, too-long 2": the reasons with lines, most lines first. */
+export function reasonsText(byReason: InputFlow['byReason']): string {
+  return Object.entries(byReason)
+    .filter(([, n]) => n > 0)
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ');
+}
+
+/** The inputs that refused lines (flow.inputs with rejected > 0), in the report's order. */
+export function rejectedInputRows(report: LagReport): string[][] {
+  return (report.flow?.inputs ?? [])
+    .filter((i) => i.rejected > 0)
+    .map((i) => [
+      i.target,
+      i.input,
+      String(i.rejected),
+      i.rejectedPerSec === null ? '-' : i.rejectedPerSec.toFixed(1),
+      String(i.accepted),
+      reasonsText(i.byReason),
+    ]);
+}
+
 /** Aligned text lines, header first, columns separated by two spaces. */
 function aligned(header: readonly string[], body: string[][], right: ReadonlySet<number>): string[] {
   const rows = [[...header], ...body];
@@ -58,11 +87,16 @@ function aligned(header: readonly string[], body: string[][], right: ReadonlySet
   );
 }
 
-/** The two tables (per sink and logId, then per tier), then the clusters that could not be read. */
+/**
+ * The tables (per sink and logId, per tier, then the agent inputs that refused lines, if
+ * any), then the clusters that could not be read.
+ */
 export function renderLagTable(report: LagReport): string {
   const lines = aligned(HEADER, lagRows(report), RIGHT);
   const tiers = tierRows(report);
   if (tiers.length > 0) lines.push('', ...aligned(TIER_HEADER, tiers, TIER_RIGHT));
+  const rejected = rejectedInputRows(report);
+  if (rejected.length > 0) lines.push('', 'Rejected input lines', ...aligned(INPUT_HEADER, rejected, INPUT_RIGHT));
   const down = Object.entries(report.clusters).filter(([, st]) => st !== 'ok');
   for (const [c, err] of down) lines.push(`cluster "${c}" unreadable: ${err}`);
   return `${lines.join('\n')}\n`;

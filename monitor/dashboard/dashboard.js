@@ -147,6 +147,36 @@
     fill($('tiers').tBodies[0], rows);
   }
 
+  /** "invalid-json 6037, too-long 2": the reasons with lines, most lines first (as `spillway lag` prints them). */
+  function reasonsText(byReason) {
+    return Object.entries(byReason ?? {})
+      .filter(([, n]) => n > 0)
+      .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(', ');
+  }
+
+  /** Agent inputs that refused lines (flow.inputs, scraped): shown only when there are any. */
+  function renderRejected(flow) {
+    const rows = (flow?.inputs ?? [])
+      .filter((i) => i.rejected > 0)
+      .map((i) => {
+        const tr = document.createElement('tr');
+        tr.dataset.input = `${i.target}/${i.input}`;
+        tr.append(
+          cell(i.target, 'text'),
+          cell(i.input, 'text'),
+          cell(fmt(i.rejected)),
+          cell(fmt(i.rejectedPerSec, 1)),
+          cell(fmt(i.accepted)),
+          cell(reasonsText(i.byReason), 'text'),
+        );
+        return tr;
+      });
+    fill($('rejected').tBodies[0], rows);
+    $('rejected-section').hidden = rows.length === 0;
+  }
+
   function renderPlan(plan) {
     const rows = plan.logIds.map((l) => {
       const tr = document.createElement('tr');
@@ -173,7 +203,8 @@
     if (items.length === 0) {
       const li = document.createElement('li');
       li.className = 'muted';
-      li.textContent = 'none configured (monitor.scrape): shedding, gutter flow and sink states need them';
+      li.textContent =
+        'none configured (monitor.scrape): shedding, gutter flow, sink states and rejected input lines need them';
       items.push(li);
     }
     $('targets').replaceChildren(...items);
@@ -269,6 +300,7 @@
       renderSinks(state, last);
       renderLogIds(state);
       renderTiers(state);
+      renderRejected(state.flow);
       renderTargets(state.flow);
       renderCharts(history.points);
       $('status').textContent = 'live';

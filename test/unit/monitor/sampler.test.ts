@@ -5,10 +5,11 @@ import { Telemetry } from '../../../core/telemetry.ts';
 import { publishLag } from '../../../monitor/metrics.ts';
 import { RingBuffer } from '../../../monitor/ring-buffer.ts';
 import { type ClusterSettings, LagSampler, type OffsetReader } from '../../../monitor/sampler.ts';
+import { parsePromText, type TargetScrape } from '../../../monitor/scrape.ts';
 import { renderLagTable } from '../../../monitor/table.ts';
 
 /** Sink "k" reads logId x (dedicated, on main) and y (dedicated, importance S, on aux). */
-const config = validateConfig({
+const doc = {
   clusters: [
     { name: 'main', brokers: ['127.0.0.1:1'] },
     { name: 'aux', brokers: ['127.0.0.1:2'] },
@@ -25,7 +26,8 @@ const config = validateConfig({
     { id: 'unknown', name: 'unknown', owner: 't', importance: 'C', sinks: ['k'] },
   ],
   sinks: [{ type: 'blackhole', name: 'k', gutter: { cluster: 'main' } }],
-});
+};
+const config = validateConfig(doc);
 
 /** A reader whose topics all have end offset `end()` and no commits but `commits`. */
 function fakeReader(end: () => number, commits: Map<string, Map<string, Map<number, bigint>>> = new Map()) {
@@ -172,6 +174,100 @@ describe('LagSampler', () => {
         '',
       ].join('\n'),
     );
+    await sampler.close();
+  });
+});
+
+describe('spillway lag: rejected input lines', () => {
+  const scraped = validateConfig({
+    ...doc,
+    monitor: {
+      scrape: [
+        { name: 'agent-b', url: 'http://127.0.0.1:1/metrics' },
+        { name: 'agent-a', url: 'http://127.0.0.1:2/metrics' },
+      ],
+    },
+  });
+  /** Each scrape: agent-a's app-json refuses 25 more invalid JSON lines a second, kube 5 more lines without logId. */
+  const agentA = (n: number) =>
+    [
+      `spillway_input_rejected_total{component="agent",input="app-json",reason="invalid-json"} ${6012 + 25 * n}`,
+      'spillway_input_rejected_total{component="agent",input="app-json",reason="too-long"} 2',
+      `spillway_input_records_total{component="agent",input="kube"} ${500 + 400 * n}`,
+      'spillway_input_rejected_total{component="agent",input="kube",reason="bad-container-log"} 3',
+      `spillway_input_rejected_total{component="agent",input="kube",reason="no-log-id"} ${5 * n}`,
+    ].join('\n');
+  // agent-b's only input refuses nothing: no row.
+  const agentB = (n: number) => `spillway_input_records_total{component="agent",input="syslog-0"} ${40 + n}\n`;
+
+  it('prints a third table of the inputs that refused lines, with the reasons most lines first', async () => {
+    let t = 0;
+    let n = 0;
+    const sampler = new LagSampler(scraped, {
+      intervalMs: 1_000,
+      now: () => t,
+      logger: quiet,
+      openReader: () => fakeReader(() => 4),
+      scrape: async (targets): Promise<TargetScrape[]> =>
+        targets.map((x) => ({
+          name: x.name,
+          url: x.url,
+          atMs: t,
+          samples: parsePromText(x.name === 'agent-a' ? agentA(n) : agentB(n)),
+        })),
+    });
+    // One sample (--interval-ms 0): totals, no rate yet; a reason still at 0 is not listed.
+    const first = await sampler.sample();
+    expect(renderLagTable(first).split('\n').slice(11)).toEqual([
+      '',
+      'Rejected input lines',
+      'TARGET   INPUT     REJECTED  REJECTED/S  ACCEPTED  REASONS',
+      'agent-a  app-json      6014           -         0  invalid-json 6012, too-long 2',
+      'agent-a  kube             3           -       500  bad-container-log 3',
+      '',
+    ]);
+    t = 1_000;
+    n = 1;
+    const report = await sampler.sample();
+    expect(renderLagTable(report)).toBe(
+      [
+        'SINK  LOGID    LAG RECORDS  LAG SECONDS  STATE',
+        'k     *                 12            -  stalled',
+        'k     x                  4            -  stalled',
+        'k     y                  4            -  stalled',
+        'k     unknown            4            -  stalled',
+        '',
+        'SINK  TIER          LAG RECORDS  LAG SECONDS  RECORDS/S',
+        'k     level all              12            -        0.0',
+        'k     importance S            4            -        0.0',
+        'k     importance A            4            -        0.0',
+        'k     importance C            4            -        0.0',
+        '',
+        'Rejected input lines',
+        'TARGET   INPUT     REJECTED  REJECTED/S  ACCEPTED  REASONS',
+        'agent-a  app-json      6039        25.0         0  invalid-json 6037, too-long 2',
+        'agent-a  kube             8         5.0       900  no-log-id 5, bad-container-log 3',
+        '',
+      ].join('\n'),
+    );
+    await sampler.close();
+  });
+
+  it('prints no such table when no input refused a line', async () => {
+    const sampler = new LagSampler(scraped, {
+      intervalMs: 1_000,
+      now: () => 0,
+      logger: quiet,
+      openReader: () => fakeReader(() => 4),
+      scrape: async (targets) =>
+        targets.map((x) => ({ name: x.name, url: x.url, atMs: 0, samples: parsePromText(agentB(0)) })),
+    });
+    const report = await sampler.sample();
+    expect(report.flow!.inputs.map((i) => [i.target, i.input, i.accepted, i.rejected])).toEqual([
+      ['agent-a', 'syslog-0', 40, 0],
+      ['agent-b', 'syslog-0', 40, 0],
+    ]);
+    expect(renderLagTable(report)).not.toContain('Rejected input lines');
     await sampler.close();
   });
 });

@@ -106,3 +106,109 @@ describe('dashboardState', () => {
     expect(dashboardState('stalled', undefined)).toBe('stalled');
   });
 });
+
+describe('computeFlow: agent inputs', () => {
+  // agent-a: "app-json" refuses every line (no accepted series at all), "kube" accepts most.
+  const AGENT_A_1 = `# TYPE spillway_input_rejected_total counter
+spillway_input_rejected_total{component="agent",input="app-json",reason="invalid-json"} 6012
+spillway_input_rejected_total{component="agent",input="app-json",reason="too-long"} 2
+spillway_input_records_total{component="agent",input="kube"} 500
+spillway_input_rejected_total{component="agent",input="kube",reason="bad-container-log"} 3
+spillway_records_dropped_total{component="agent",reason="quota",criticality="SHEDDABLE"} 1
+`;
+  // 5 s later: 25 more invalid JSON lines, 400 more accepted, and a reason not seen before.
+  const AGENT_A_2 = AGENT_A_1.replace('reason="invalid-json"} 6012', 'reason="invalid-json"} 6037')
+    .replace('input="kube"} 500', 'input="kube"} 900')
+    .concat('spillway_input_rejected_total{component="agent",input="kube",reason="no-log-id"} 5\n');
+  // agent-b: "syslog-0" refuses some lines, "app-json" (same input name, other agent) none.
+  const AGENT_B_1 = `spillway_input_records_total{component="agent",input="syslog-0"} 40
+spillway_input_rejected_total{component="agent",input="syslog-0",reason="bad-syslog"} 7
+spillway_input_records_total{component="agent",input="app-json"} 10
+`;
+  // Restarted in between: its counters went down and count from 0.
+  const AGENT_B_2 = `spillway_input_records_total{component="agent",input="syslog-0"} 4
+spillway_input_rejected_total{component="agent",input="syslog-0",reason="bad-syslog"} 2
+spillway_input_records_total{component="agent",input="app-json"} 12
+`;
+  // The router reports no input counters; a down agent reports nothing.
+  const at = (atMs: number, a: string, b: string) => [
+    scrape('router', atMs, TEXT),
+    scrape('agent-b', atMs, b),
+    scrape('agent-a', atMs, a),
+    scrape('agent-c', atMs, null, 'connect ECONNREFUSED'),
+  ];
+
+  it('gives one row per target and input with the current totals, sorted, and no rate on the first scrape', () => {
+    const f = computeFlow(at(1_000, AGENT_A_1, AGENT_B_1), undefined, ['search']);
+    expect(f.inputs).toEqual([
+      {
+        target: 'agent-a',
+        input: 'app-json',
+        accepted: 0,
+        rejected: 6014,
+        rejectedPerSec: null,
+        byReason: { 'invalid-json': 6012, 'too-long': 2 },
+      },
+      {
+        target: 'agent-a',
+        input: 'kube',
+        accepted: 500,
+        rejected: 3,
+        rejectedPerSec: null,
+        byReason: { 'bad-container-log': 3 },
+      },
+      { target: 'agent-b', input: 'app-json', accepted: 10, rejected: 0, rejectedPerSec: null, byReason: {} },
+      {
+        target: 'agent-b',
+        input: 'syslog-0',
+        accepted: 40,
+        rejected: 7,
+        rejectedPerSec: null,
+        byReason: { 'bad-syslog': 7 },
+      },
+    ]);
+  });
+
+  it('rates refused lines between two scrapes: a new reason counts from 0, a restarted agent from 0', () => {
+    const f = computeFlow(at(6_000, AGENT_A_2, AGENT_B_2), at(1_000, AGENT_A_1, AGENT_B_1), ['search']);
+    expect(f.inputs).toEqual([
+      {
+        target: 'agent-a',
+        input: 'app-json',
+        accepted: 0,
+        rejected: 6039,
+        rejectedPerSec: 5,
+        byReason: { 'invalid-json': 6037, 'too-long': 2 },
+      },
+      {
+        target: 'agent-a',
+        input: 'kube',
+        accepted: 900,
+        rejected: 8,
+        rejectedPerSec: 1,
+        byReason: { 'bad-container-log': 3, 'no-log-id': 5 },
+      },
+      { target: 'agent-b', input: 'app-json', accepted: 12, rejected: 0, rejectedPerSec: 0, byReason: {} },
+      {
+        target: 'agent-b',
+        input: 'syslog-0',
+        accepted: 4,
+        rejected: 2,
+        rejectedPerSec: 0.4,
+        byReason: { 'bad-syslog': 2 },
+      },
+    ]);
+    // The agents' own shedding still counts with the router's.
+    expect(f.droppedByReasonPerSec).toEqual({ overload: 0, quota: 0 });
+  });
+
+  it('has no rate for a target whose previous scrape failed, and no rows without input counters', () => {
+    const prev = [scrape('agent-a', 1_000, null, 'timeout')];
+    const f = computeFlow([scrape('agent-a', 6_000, AGENT_A_2)], prev, []);
+    expect(f.inputs.map((i) => [i.input, i.rejected, i.rejectedPerSec])).toEqual([
+      ['app-json', 6039, null],
+      ['kube', 8, null],
+    ]);
+    expect(computeFlow([scrape('router', 1, TEXT)], undefined, ['search']).inputs).toEqual([]);
+  });
+});
