@@ -10,8 +10,8 @@ export const AGENT_HELP = `spillway agent --config FILE [--stdin --log-id ID] [-
 Runs the edge agent: its inputs (http: POST NDJSON to /v1/lines, as spillway/pino does;
 stdin), batching, compression, the uplink to the router with retries and a client-side
 throttle, and the disk spool that keeps batches across router outages and restarts.
---stdin reads NDJSON lines from standard input with --log-id for lines without one, and
-exits once they are shipped or spooled:  some-service | spillway agent --config FILE --stdin --log-id 1234
+--stdin reads lines from standard input (JSON objects as JSON, other lines as text) with
+--log-id for lines without one, and exits once they are shipped or spooled:  some-service | spillway agent --config FILE --stdin --log-id 1234
 Every http input also serves GET /metrics (Prometheus) and /healthz; --metrics-port N serves
 them on 127.0.0.1:N too, for agents without an http input.`;
 

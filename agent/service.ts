@@ -203,14 +203,13 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
       include: [...input.include],
       exclude: [...input.exclude],
       startAt: input.startAt,
-      // Next to the spool: both are the agent's durable state.
-      checkpointFile: path.join(a.spool.directory, `file-input-${n}.checkpoint.json`),
+      // Next to the spool: both are the agent's durable state. A named input keeps its
+      // checkpoint when inputs are reordered; an unnamed one is known by its position.
+      checkpointFile: path.join(a.spool.directory, `file-input-${input.name ?? n}.checkpoint.json`),
       stamp,
       parserFor: parsers.file,
-      onLines: (lines, source) => {
-        reporter.accepted(source, lines.length);
-        return shipLines(lines, undefined, { waitForQuota: true });
-      },
+      onParsed: (accepted, source) => reporter.accepted(source, accepted),
+      onLines: (lines) => shipLines(lines, undefined, { waitForQuota: true }),
       onReject: (r, source) => reporter.reject(r, source),
       log,
     });

@@ -81,8 +81,8 @@ const multilineObject = z
     ),
     maxLines: doc(z.number().int().min(1).default(500), 'Lines per message; more start a new message.', 500),
     maxBytes: doc(
-      z.number().int().min(1024).optional(),
-      'Bytes per message; more start a new message. Default: the longest line (1 MiB).',
+      z.number().int().min(1024).max(1_048_576).optional(),
+      'Bytes per message, at most the longest line the agent takes (1 MiB, the default); more start a new message.',
       1_048_576,
     ),
     timeoutMs: doc(
@@ -94,7 +94,7 @@ const multilineObject = z
   .strict()
   .superRefine((m, ctx) => {
     if ((m.preset === undefined) === (m.pattern === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'expected either preset: stacktrace or a pattern, not both' });
+      ctx.addIssue({ code: 'custom', message: 'expected exactly one of preset: stacktrace or pattern' });
     }
   });
 const multiline = doc(
@@ -181,17 +181,17 @@ const kubernetesInput = z
       z
         .string()
         .min(1)
-        .default('{namespace}.{container}')
+        .default('{namespace}-{container}')
         .superRefine((v, ctx) => {
           if (checkLogIdTemplate(v) !== undefined) {
             ctx.addIssue({
               code: 'custom',
-              message: `expected a logId template whose placeholders are ${TEMPLATE_EXPECTED}`,
+              message: `expected a logId template of ${TEMPLATE_EXPECTED} and letters, digits, "_" or "-"`,
             });
           }
         }),
       'The logId of a container\'s records, from {namespace}, {pod}, {container} and {containerId}; characters a logId cannot have become "-". A record\'s own logId field wins.',
-      '{namespace}.{container}',
+      '{namespace}-{container}',
     ),
     defaultLogId,
     ...textOptions,
@@ -223,12 +223,13 @@ export const agentSchema = z
         .default([{ type: 'stdin', format: 'auto' }])
         .superRefine((inputs, ctx) => {
           const seen = new Set<string>();
-          for (const i of inputs) {
-            if (i.name === undefined) continue;
-            if (seen.has(i.name)) {
-              ctx.addIssue({ code: 'custom', message: `expected unique input names ("${i.name}" is used twice)` });
+          for (const [n, i] of inputs.entries()) {
+            // The effective name: an explicit one, or the default '<type>-<position>' (agent/inputs/line-formats.ts).
+            const name = i.name ?? `${i.type}-${n + 1}`;
+            if (seen.has(name)) {
+              ctx.addIssue({ code: 'custom', message: `expected unique input names ("${name}" is used twice)` });
             }
-            seen.add(i.name);
+            seen.add(name);
           }
         }),
       'Where the agent reads records from.',

@@ -76,8 +76,10 @@ export interface FileTailOptions {
   stamp: Stamp;
   /** Ships lines of one file, in order; resolves when they are settled (with the router or spooled). */
   onLines: (lines: AgentLine[], source: string) => Promise<void>;
-  /** A line the parser rejected (counted as settled). */
+  /** A line the parser rejected (counted as settled); its offset is the file offset. */
   onReject?: ((r: Rejection, source: string) => void) | undefined;
+  /** Lines parsed and accepted, once per batch (not again when a delivery is retried). */
+  onParsed?: ((accepted: number, source: string) => void) | undefined;
   log: Logger;
   /** @default DEFAULT_READ_CHUNK_BYTES */
   readChunkBytes?: number | undefined;
@@ -418,7 +420,7 @@ export class FileTailInput {
         t.emittedEnd = t.base + r.offset + r.span;
         this.stats.rejected++;
         try {
-          this.#o.onReject?.(r, t.path);
+          this.#o.onReject?.({ ...r, offset: t.base + r.offset }, t.path);
         } catch (err) {
           this.#log.warn({ err }, 'file tail: onReject threw');
         }
@@ -514,6 +516,7 @@ export class FileTailInput {
     while (!this.#stopping && hasWork(t.next)) {
       const b = t.next;
       t.next = { generation: t.generation, lines: [], end: -1 };
+      if (b.lines.length > 0) this.#o.onParsed?.(b.lines.length, t.path);
       if (b.lines.length > 0 && !(await this.#deliver(t, b.lines))) return;
       if (b.generation === t.generation && b.end > t.settled) {
         t.settled = b.end;

@@ -115,6 +115,7 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
   const sockets = new Set<net.Socket>();
   /** Each live connection's tick: its parser's multiline timeout, then a flush. */
   const ticks = new Set<() => void>();
+  const finishers = new Set<() => void>();
   const ticker = setInterval(() => {
     for (const t of ticks) t();
   }, TICK_MS);
@@ -164,6 +165,12 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
       flush();
     };
     if (parser.tick !== undefined) ticks.add(tick);
+    // On close: the partial last line and an open multiline message are judged and shipped.
+    const finish = () => {
+      parser.end();
+      flush();
+    };
+    finishers.add(finish);
     socket.setTimeout(o.idleTimeoutMs ?? IDLE_TIMEOUT_MS, () => {
       stats.idleClosed++;
       socket.destroy();
@@ -175,13 +182,14 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
       if (parser instanceof SyslogTcpParser && parser.failed) socket.destroy();
     });
     socket.on('end', () => {
-      parser.end();
-      flush();
+      finishers.delete(finish);
+      finish();
     });
     socket.on('error', () => {});
     socket.on('close', () => {
       sockets.delete(socket);
       ticks.delete(tick);
+      finishers.delete(finish);
     });
   });
   // The handler refuses past the limit itself, counting it.
@@ -197,6 +205,8 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
     close: async () => {
       clearInterval(ticker);
       const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const f of finishers) f();
+      finishers.clear();
       for (const s of sockets) s.destroy();
       await closed;
     },

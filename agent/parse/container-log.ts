@@ -433,13 +433,14 @@ export function parseContainerFileName(filePath: string): ContainerFile | undefi
 const TEMPLATE_FIELDS: readonly (keyof ContainerFile)[] = ['namespace', 'pod', 'container', 'containerId'];
 export const TEMPLATE_EXPECTED = '{namespace}, {pod}, {container} or {containerId}';
 const PLACEHOLDER = /\{([^{}]*)\}/g;
-const NOT_IN_LOG_ID = /[^A-Za-z0-9_.-]/g;
+/** What a configured logId may hold (config/log-id.ts): a rendered logId must be one an operator can configure. */
+const NOT_IN_LOG_ID = /[^A-Za-z0-9_-]/g;
 const LOG_ID_MAX = 64;
 
 /** Checks a logId template once at config time: an error message, or undefined when it is fine. */
 export function checkLogIdTemplate(template: string): string | undefined {
   if (typeof template !== 'string' || template.length === 0) {
-    return `logId template: expected a non-empty string such as "{namespace}.{container}", found ${quote(template)}`;
+    return `logId template: expected a non-empty string such as "{namespace}-{container}", found ${quote(template)}`;
   }
   for (const m of template.matchAll(PLACEHOLDER)) {
     if (!TEMPLATE_FIELDS.includes(m[1] as keyof ContainerFile)) {
@@ -450,13 +451,17 @@ export function checkLogIdTemplate(template: string): string | undefined {
   if (rest.includes('{') || rest.includes('}')) {
     return `logId template ${quote(template)}: a "{" or "}" outside a placeholder; placeholders are ${TEMPLATE_EXPECTED}`;
   }
+  const bad = rest.match(NOT_IN_LOG_ID);
+  if (bad !== null) {
+    return `logId template ${quote(template)}: ${quote(bad[0])} outside a placeholder; a configured logId holds only letters, digits, "_" and "-"`;
+  }
   return undefined;
 }
 
 /**
- * Renders a logId template such as `{namespace}.{container}` with the fields of `file`.
- * Characters a logId does not allow (it allows A-Z a-z 0-9 _ . -) become "-", and the
- * result is cut to 64 characters. Throws a TypeError for a template `checkLogIdTemplate`
+ * Renders a logId template such as `{namespace}-{container}` with the fields of `file`.
+ * Characters of a field a configured logId cannot hold (it holds A-Z a-z 0-9 _ -; a pod
+ * name may have ".") become "-", and the result is cut to 64 characters. Throws a TypeError for a template `checkLogIdTemplate`
  * rejects (an unknown placeholder, a stray brace, an empty template).
  */
 export function renderLogIdTemplate(template: string, file: ContainerFile): string {

@@ -163,6 +163,8 @@ export class MultilineJoiner {
 
   push(m: Message, nowMs: number): void {
     const text = m.bytes.toString('utf8', 0, Math.min(m.bytes.length, TEST_CHARS));
+    // A container's stdout and stderr interleave: a message never takes a line of the other stream.
+    if (this.#first !== undefined && this.#first.stream !== m.stream) this.flush();
     const open = this.#first !== undefined;
     const joins = this.#o.rule.joins(text, open);
     if (this.#after) {

@@ -8,13 +8,14 @@
  * - or a regular expression with a group named logId: `^/var/log/apps/(?<logId>[a-z-]+)\.`.
  *
  * Relative globs are resolved against the working directory, as the input's include
- * globs are. A path that does not match, or names something that is not a valid logId,
- * falls back to the input's defaultLogId (and is rejected without one, naming the path).
+ * globs are. A path that does not match, or names something a configured logId cannot
+ * be (letters, digits, "_" and "-"; so not `my.app`), falls back to the input's defaultLogId (and is rejected without one, naming the path).
  */
 import path from 'node:path';
-import { isLogId } from './log-id.ts';
 
 const GROUP = '(?<logId>';
+/** What a configured logId may hold (config/log-id.ts): a name an operator cannot configure falls back. */
+const CONFIG_LOG_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const PATH_PATTERN_EXPECTED =
   'a glob with {logId} once (e.g. /var/log/{logId}/*.log) or a regular expression with a group (?<logId>…)';
 const PLACEHOLDER = '{logId}';
@@ -64,6 +65,6 @@ export function compilePathPattern(pattern: string): (filePath: string) => strin
   const re = pattern.includes(GROUP) ? new RegExp(pattern) : globToRegex(pattern);
   return (filePath) => {
     const id = re.exec(filePath)?.groups?.logId;
-    return id !== undefined && isLogId(id) ? id : undefined;
+    return id !== undefined && CONFIG_LOG_ID.test(id) ? id : undefined;
   };
 }

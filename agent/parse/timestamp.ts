@@ -121,7 +121,11 @@ export function leadingTime(s: string, nowMs: number): number | undefined {
       const t = utcMs(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7]);
       if (t === undefined) return undefined;
       const z = m[8];
-      if (z === undefined) return t - localOffsetMinutes(t) * 60_000;
+      if (z === undefined) {
+        // The host's zone at that wall-clock time (right across a DST change).
+        const ms = m[7] === undefined ? 0 : Math.trunc(Number(`0.${m[7]}`) * 1000);
+        return new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, ms).getTime();
+      }
       const zone = z === 'Z' || z === 'UTC' ? 0 : zoneMinutes(z.length === 5 ? `${z.slice(0, 3)}:${z.slice(3)}` : z);
       return zone === undefined ? undefined : t - zone * 60_000;
     }

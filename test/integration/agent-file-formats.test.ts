@@ -292,7 +292,7 @@ describe('kubernetes input', () => {
       msg: `long ${'x'.repeat(100)}`,
       time: Date.UTC(2026, 10, 30, 13, 28, 53, 57),
       level: 'info',
-      logId: 'shop.api',
+      logId: 'shop-api',
       host: 'host-1',
       origin: { region: 'r', zone: 'z', cluster: 'c', appId: 'a' },
       kubernetes: { namespace: 'shop', pod: 'checkout-7d9f8b6c5-x2x9p', container: 'api', containerId: ID },

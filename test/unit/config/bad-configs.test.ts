@@ -391,7 +391,7 @@ const cases: [string, (d: Doc) => unknown, string[]][] = [
       };
     },
     [
-      'agent.inputs[0].multiline: expected either preset: stacktrace or a pattern, not both, found an object',
+      'agent.inputs[0].multiline: expected exactly one of preset: stacktrace or pattern, found an object',
       'agent.inputs[1].logIdFromPath: expected a glob with {logId} once (e.g. /var/log/{logId}/*.log) or a regular expression with a group (?<logId>…), found "/var/log/*/app.log"',
       'agent.inputs: expected unique input names ("app" is used twice), found a list of 2 items',
     ],
@@ -402,7 +402,7 @@ const cases: [string, (d: Doc) => unknown, string[]][] = [
       d.agent = { inputs: [{ type: 'kubernetes', logId: '{namespace}-{app}' }] };
     },
     [
-      'agent.inputs[0].logId: expected a logId template whose placeholders are {namespace}, {pod}, {container} or {containerId}, found "{namespace}-{app}"',
+      'agent.inputs[0].logId: expected a logId template of {namespace}, {pod}, {container} or {containerId} and letters, digits, "_" or "-", found "{namespace}-{app}"',
     ],
   ],
   [

@@ -367,24 +367,27 @@ describe('logId templates', () => {
   const VALID = 'expected {namespace}, {pod}, {container} or {containerId}';
 
   it('renders the fields', () => {
-    expect(renderLogIdTemplate('{namespace}.{container}', file)).toBe('shop.istio-proxy');
+    expect(renderLogIdTemplate('{namespace}-{container}', file)).toBe('shop-istio-proxy');
     expect(renderLogIdTemplate('k8s-{namespace}-{pod}', file)).toBe('k8s-shop-checkout-7d9f8b6c5-x2x9p');
     expect(renderLogIdTemplate('fixed', file)).toBe('fixed');
   });
 
-  it('replaces characters a logId does not allow with "-" and cuts to 64 characters', () => {
-    expect(renderLogIdTemplate('k8s/{namespace}:{container} é', file)).toBe('k8s-shop-istio-proxy--');
-    expect(renderLogIdTemplate('{pod}.{containerId}', file)).toBe(
-      'checkout-7d9f8b6c5-x2x9p.0123456789abcdef0123456789abcdef0123456',
+  it('replaces characters of a field a configured logId cannot hold with "-" and cuts to 64 characters', () => {
+    expect(renderLogIdTemplate('k8s-{pod}', { ...file, pod: 'web.v2' })).toBe('k8s-web-v2');
+    expect(renderLogIdTemplate('{pod}_{containerId}', file)).toBe(
+      'checkout-7d9f8b6c5-x2x9p_0123456789abcdef0123456789abcdef0123456',
     );
   });
 
   it('checks templates once, with reasons', () => {
-    for (const t of ['{namespace}.{container}', 'k8s-{namespace}-{pod}', '{containerId}', 'x']) {
+    for (const t of ['{namespace}-{container}', 'k8s-{namespace}-{pod}', '{containerId}', 'x']) {
       expect(checkLogIdTemplate(t)).toBeUndefined();
     }
-    expect(checkLogIdTemplate('{nmspace}.{container}')).toBe(
-      `logId template "{nmspace}.{container}": unknown placeholder "{nmspace}", ${VALID}`,
+    expect(checkLogIdTemplate('{nmspace}-{container}')).toBe(
+      `logId template "{nmspace}-{container}": unknown placeholder "{nmspace}", ${VALID}`,
+    );
+    expect(checkLogIdTemplate('{namespace}.{container}')).toBe(
+      'logId template "{namespace}.{container}": "." outside a placeholder; a configured logId holds only letters, digits, "_" and "-"',
     );
     expect(checkLogIdTemplate('{}')).toBe(`logId template "{}": unknown placeholder "{}", ${VALID}`);
     expect(checkLogIdTemplate('{namespace')).toBe(
@@ -392,7 +395,7 @@ describe('logId templates', () => {
     );
     expect(checkLogIdTemplate('a}b')).toMatch(/^logId template "a}b": a "\{" or "\}" outside a placeholder/);
     expect(checkLogIdTemplate('')).toBe(
-      'logId template: expected a non-empty string such as "{namespace}.{container}", found ""',
+      'logId template: expected a non-empty string such as "{namespace}-{container}", found ""',
     );
   });
 

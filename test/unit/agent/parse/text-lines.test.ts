@@ -165,9 +165,9 @@ describe('LineJudge: text and auto formats', () => {
 
   it('extra fields (Kubernetes metadata) go on JSON and text records, never over a record field', () => {
     const k8s = [extraField('kubernetes', { namespace: 'shop', pod: 'p-1' })];
-    const j = auto.withDefaults('shop.api', k8s);
+    const j = auto.withDefaults('shop-api', k8s);
     expect(ok(j.judge(b('INFO up'), 0, 8, { extra: [extraField('stream', 'stderr')] })).record).toMatchObject({
-      logId: 'shop.api',
+      logId: 'shop-api',
       kubernetes: { namespace: 'shop', pod: 'p-1' },
       stream: 'stderr',
     });
@@ -177,7 +177,7 @@ describe('LineJudge: text and auto formats', () => {
       kubernetes: 'mine',
       time: 1,
       level: 'info',
-      logId: 'shop.api',
+      logId: 'shop-api',
       host: 'host-1',
       origin,
     });
@@ -326,6 +326,25 @@ describe('multiline: Filebeat-style pattern, negate, match, limits', () => {
     expect(b.msgs()).toEqual(['E\n 111', ' 222']);
   });
 
+  it("a container's stdout and stderr never join: a line of the other stream ends the message", () => {
+    const out: Message[] = [];
+    const j = new MultilineJoiner(
+      { rule: stacktraceRule(now), maxLines: 500, maxBytes: 1 << 20, timeoutMs: 1000 },
+      { message: (m) => out.push(m), blank() {} },
+    );
+    const push = (stream: string, text: string, offset: number) =>
+      j.push({ bytes: Buffer.from(text), offset, span: text.length + 1, stream }, 0);
+    push('stdout', 'ERROR x', 0);
+    push('stderr', '    at not-yours', 8);
+    push('stdout', '    at mine', 25);
+    j.flush();
+    expect(out.map((m) => [m.stream, m.bytes.toString()])).toEqual([
+      ['stdout', 'ERROR x'],
+      ['stderr', '    at not-yours'],
+      ['stdout', '    at mine'],
+    ]);
+  });
+
   it('options out of range are refused by name', () => {
     expect(
       () =>
@@ -351,6 +370,8 @@ describe('logIdFromPath', () => {
     const f = compilePathPattern('^/apps/(?<logId>[^/]+)/');
     expect(f('/apps/orders/x.log')).toBe('orders');
     expect(f('/apps/has space/x.log')).toBeUndefined();
+    // A dot is fine in a record's logId but not in a configured one: not a name an operator could use.
+    expect(f('/apps/my.app/x.log')).toBeUndefined();
   });
 
   it('a relative glob resolves against the working directory, as include globs do', () => {
@@ -376,7 +397,7 @@ describe('LineStream: container logs with a stack trace (CRI)', () => {
     ];
     const data = Buffer.from(`${lines.join('\n')}\n`);
     const records: Record<string, unknown>[] = [];
-    const judge = new LineJudge({ stamp, format: 'auto', defaultLogId: 'shop.api', now });
+    const judge = new LineJudge({ stamp, format: 'auto', defaultLogId: 'shop-api', now });
     const s = new LineStream(
       { judge, container: true, multiline: stacktrace, now },
       {
@@ -392,7 +413,7 @@ describe('LineStream: container logs with a stack trace (CRI)', () => {
       {
         time: Date.UTC(2026, 10, 30, 13, 28, 53, 696),
         level: 'error',
-        logId: 'shop.api',
+        logId: 'shop-api',
         msg: 'ERROR request failed\nError: boom\n    at handler (/app/server.js:1:2)',
         host: 'host-1',
         origin: { region: 'r', zone: 'z', cluster: 'c', appId: 'a' },
@@ -401,7 +422,7 @@ describe('LineStream: container logs with a stack trace (CRI)', () => {
       {
         time: Date.UTC(2026, 10, 30, 13, 28, 53, 696),
         level: 'info',
-        logId: 'shop.api',
+        logId: 'shop-api',
         msg: 'INFO next request',
         host: 'host-1',
         origin: { region: 'r', zone: 'z', cluster: 'c', appId: 'a' },
