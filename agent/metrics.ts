@@ -8,7 +8,13 @@ import type { Telemetry } from '../core/telemetry.ts';
 import type { Shipper } from './shipper.ts';
 import type { Spool } from './spool/spool.ts';
 
-export function agentMetricsRefresher(telemetry: Telemetry, shipper: Shipper, spool: Spool): () => void {
+export function agentMetricsRefresher(
+  telemetry: Telemetry,
+  shipper: Shipper,
+  spool: Spool,
+  /** Lines the socket inputs dropped (UDP past the queue budget, TCP lines neither router nor spool took). */
+  socketDropped: () => number = () => 0,
+): () => void {
   const seen = new Map<string, number>();
   /** Increments `key`'s counter by how much `now` grew since the last refresh. */
   const delta = (key: string, now: number): number => {
@@ -22,6 +28,11 @@ export function agentMetricsRefresher(telemetry: Telemetry, shipper: Shipper, sp
       'spillway_records_dropped_total',
       { reason: 'refused', criticality: 'unknown' },
       delta('dropped', shipper.stats.dropped),
+    );
+    telemetry.inc(
+      'spillway_records_dropped_total',
+      { reason: 'overload', criticality: 'unknown' },
+      delta('socket-dropped', socketDropped()),
     );
     const stats = spool.stats();
     telemetry.set('spillway_spool_bytes', stats.bytes);

@@ -101,7 +101,10 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
   const shipper = new Shipper({ uplink, compression: a.uplink.compression, spool, batch: a.uplink.batch, log });
   shipper.start();
   const telemetry = options.telemetry ?? new Telemetry('agent');
-  const refreshMetrics = agentMetricsRefresher(telemetry, shipper, spool);
+  const sockets: SocketInput[] = [];
+  const refreshMetrics = agentMetricsRefresher(telemetry, shipper, spool, () =>
+    sockets.reduce((n, s) => n + s.stats.dropped, 0),
+  );
   const expose = () => {
     refreshMetrics();
     return telemetry.expose();
@@ -217,7 +220,6 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     files.push(tail);
   }
 
-  const sockets: SocketInput[] = [];
   for (const [n, input] of a.inputs.entries()) {
     if (input.type !== 'tcp' && input.type !== 'syslog') continue;
     const kind = input.type === 'tcp' ? 'tcp' : input.protocol === 'tcp' ? 'syslog-tcp' : 'syslog-udp';
@@ -412,7 +414,9 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
       const rejectedByInput = Object.fromEntries(
         reporters.filter((r) => r.rejected > 0).map((r) => [r.input, Object.fromEntries(r.total)]),
       );
-      log.info({ ...shipper.stats, rejected, rejectedByInput }, 'agent stopped');
+      // Lines a socket input took but could not keep (UDP past the queue budget): counted apart.
+      const inputDropped = sockets.reduce((n, s) => n + s.stats.dropped, 0);
+      log.info({ ...shipper.stats, inputDropped, rejected, rejectedByInput }, 'agent stopped');
     },
   };
 }

@@ -3,7 +3,9 @@
  * (an HTTP server in this process that counts lines and answers 200), and the agent's RSS
  * under sustained load with the router down (everything goes to the disk spool).
  *
- *   node bench/agent.ts [--lines 500000] [--runs 3] [--down-seconds 10] [--no-report]
+ *   node bench/agent.ts [--lines 500000] [--runs 3] [--down-seconds 60] [--down-only] [--no-report]
+ *
+ * AGENT_NODE_OPTIONS is passed to the agent process as NODE_OPTIONS (to try V8 flags).
  *
  * Reference in the same run: the same sender into a bare Node TCP server that only counts
  * newlines (the ceiling of loopback TCP + one Node event loop on this machine). Published
@@ -18,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import zlib from 'node:zlib';
-import { barChartSvg } from './lib/chart.ts';
+import { barChartSvg, timeChartSvg } from './lib/chart.ts';
 import { machineDescription } from './lib/machine.ts';
 import { replaceSection } from './lib/report.ts';
 
@@ -26,7 +28,8 @@ const { values: opts } = parseArgs({
   options: {
     lines: { type: 'string', default: '500000' },
     runs: { type: 'string', default: '3' },
-    'down-seconds': { type: 'string', default: '10' },
+    'down-seconds': { type: 'string', default: '60' },
+    'down-only': { type: 'boolean', default: false },
     'no-report': { type: 'boolean', default: false },
   },
 });
@@ -123,12 +126,17 @@ function agentConfig(dir: string, tcpPort: number, routerPort: number): string {
   });
 }
 
-async function startAgentProcess(dir: string, tcpPort: number, routerPort: number) {
+async function startAgentProcess(dir: string, tcpPort: number, routerPort: number, summary = false, tuned = true) {
   const file = path.join(dir, 'agent.json');
   fs.writeFileSync(file, agentConfig(dir, tcpPort, routerPort));
   const child = spawn(process.execPath, ['bin/spillway.js', 'agent', '--config', file], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, SPW_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', summary ? 'pipe' : 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      ...(tuned ? {} : { SPW_AGENT_TUNED: '0' }),
+      SPW_LOG_LEVEL: summary ? 'info' : 'warn',
+      NODE_OPTIONS: process.env.AGENT_NODE_OPTIONS ?? '',
+    },
   });
   for (let i = 0; i < 100; i++) {
     if (
@@ -155,11 +163,112 @@ function rssMiB(pid: number): number {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+function newlines(b: Buffer): number {
+  let n = 0;
+  for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+interface DownResult {
+  /** [seconds since the load started, RSS MiB], every 500 ms. */
+  curve: [number, number][];
+  maxRss: number;
+  sentMiB: number;
+  /** Lines the load generator wrote (the agent took them: TCP back-pressure holds the rest). */
+  sentLines: number;
+  spoolMiB: number;
+  /** The agent's own stop summary: lines spooled and dropped. */
+  spooled: number;
+  dropped: number;
+}
+
+/**
+ * Router down: everything spools. The load generator writes as fast as the agent reads (TCP
+ * back-pressure is the only brake) for DOWN_SECONDS while the agent's RSS is sampled.
+ */
+async function routerDown(data: Buffer, tuned: boolean): Promise<DownResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spw-bench-agent-down-'));
+  const tcpPort = 26_000 + Math.floor(Math.random() * 3000);
+  const child = await startAgentProcess(dir, tcpPort, 1, true, tuned);
+  let summary = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    summary += c.toString();
+  });
+  const curve: [number, number][] = [];
+  const t0 = Date.now();
+  const sample = () => curve.push([(Date.now() - t0) / 1000, rssMiB(child.pid!)]);
+  sample();
+  const sampler = setInterval(sample, 500);
+  const until = t0 + DOWN_SECONDS * 1000;
+  const parts: Buffer[] = [];
+  for (let i = 0, from = 0; i < 10; i++) {
+    const to = i === 9 ? data.length : data.indexOf(10, Math.floor((data.length * (i + 1)) / 10)) + 1;
+    parts.push(data.subarray(from, to));
+    from = to;
+  }
+  let sentMiB = 0;
+  let sentLines = 0;
+  while (Date.now() < until) {
+    // A tenth of the data per connection, so the run ends on time even when the agent reads slowly.
+    for (const part of parts) {
+      if (Date.now() >= until) break;
+      await sendAll(tcpPort, part);
+      sentMiB += part.length / 1048576;
+      sentLines += newlines(part);
+    }
+    process.stderr.write(
+      `\r[router down, ${tuned ? 'tuned' : 'untuned'}] ${((Date.now() - t0) / 1000).toFixed(0)}/${DOWN_SECONDS} s, ${sentMiB.toFixed(0)} MiB sent, RSS ${curve.at(-1)![1].toFixed(0)} MiB   `,
+    );
+  }
+  clearInterval(sampler);
+  sample();
+  process.stderr.write('\n');
+  const spoolMiB =
+    fs.readdirSync(path.join(dir, 'spool')).reduce((s, f) => s + fs.statSync(path.join(dir, 'spool', f)).size, 0) /
+    1048576;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  fs.rmSync(dir, { recursive: true, force: true });
+  const stopped = summary
+    .split('\n')
+    .filter((l) => l.includes('"agent stopped"'))
+    .map((l) => JSON.parse(l) as { spooled: number; dropped: number })[0];
+  return {
+    curve,
+    maxRss: Math.max(...curve.map((p) => p[1])),
+    sentMiB,
+    sentLines,
+    spoolMiB,
+    spooled: stopped?.spooled ?? Number.NaN,
+    dropped: stopped?.dropped ?? Number.NaN,
+  };
+}
+
+function downReport(d: DownResult, ref: DownResult): string {
+  const at = (r: DownResult, s: number) => r.curve.find((p) => p[0] >= s)?.[1].toFixed(0) ?? '-';
+  const row = (name: string, r: DownResult) =>
+    `| ${name} | ${r.sentMiB.toFixed(0)} | ${[0, 5, 10, 20, 30, 45].map((s) => at(r, s)).join(' | ')} | ${r.curve.at(-1)![1].toFixed(0)} | **${r.maxRss.toFixed(0)}** |`;
+  return [
+    `Router down (${DOWN_SECONDS} s of full-speed load over TCP, a tenth of the data per connection, uplink to a closed port, everything to the disk spool, fsync every second). As \`spillway agent\` runs (16 MiB semi-spaces, two malloc arenas: bin/spillway.js) it took ${d.sentMiB.toFixed(0)} MiB (${d.sentLines.toLocaleString('en-US')} lines), ${d.spoolMiB.toFixed(0)} MiB in the spool (zstd), ${d.spooled.toLocaleString('en-US')} lines spooled and ${d.dropped} dropped by its own count. Reference in the same run: the same agent with Node's defaults (\`SPW_AGENT_TUNED=0\`), ${ref.spooled.toLocaleString('en-US')} lines spooled, ${ref.dropped} dropped. Peak RSS ${(d.maxRss / ref.maxRss).toFixed(2)}x the reference; aim: under 150 MiB.`,
+    '',
+    `| agent | MiB taken | RSS MiB at 0 s | 5 s | 10 s | 20 s | 30 s | 45 s | ${DOWN_SECONDS} s | peak |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    row('**reference:** Node defaults', ref),
+    row('spillway agent', d),
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const data = makeData(LINES);
   const mib = data.length / 1048576;
   const raw: number[] = [];
   const agent: number[] = [];
+  if (opts['down-only']) {
+    const ref = await routerDown(data, false);
+    const down = await routerDown(data, true);
+    console.log(downReport(down, ref));
+    return;
+  }
   for (let run = 1; run <= RUNS; run++) {
     raw.push(await rawReference(data));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spw-bench-agent-'));
@@ -179,28 +288,8 @@ async function main(): Promise<void> {
     );
   }
 
-  // Router down: everything spools; sample the agent's RSS while it ingests for DOWN_SECONDS.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spw-bench-agent-down-'));
-  const tcpPort = 26_000 + Math.floor(Math.random() * 3000);
-  const child = await startAgentProcess(dir, tcpPort, 1);
-  let maxRss = 0;
-  const sampler = setInterval(() => {
-    maxRss = Math.max(maxRss, rssMiB(child.pid!));
-  }, 200);
-  const until = Date.now() + DOWN_SECONDS * 1000;
-  let sentMiB = 0;
-  while (Date.now() < until) {
-    await sendAll(tcpPort, data);
-    sentMiB += mib;
-  }
-  clearInterval(sampler);
-  const spoolMiB =
-    fs.readdirSync(path.join(dir, 'spool')).reduce((s, f) => s + fs.statSync(path.join(dir, 'spool', f)).size, 0) /
-    1048576;
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  fs.rmSync(dir, { recursive: true, force: true });
-
+  const ref = await routerDown(data, false);
+  const down = await routerDown(data, true);
   const rawMib = mib / median(raw);
   const agentMib = mib / median(agent);
   const range = (xs: number[]) => `${(mib / Math.max(...xs)).toFixed(1)}–${(mib / Math.min(...xs)).toFixed(1)}`;
@@ -216,9 +305,11 @@ async function main(): Promise<void> {
     '',
     `Published peer figure (not measured here): Vector, TCP -> blackhole, about 86 MiB/s on 2 vCPU; the agent reaches ${(agentMib / 86).toFixed(2)}x of it.`,
     '',
-    `Router down (${DOWN_SECONDS} s of the same load, uplink to a closed port, everything to the disk spool, fsync every second): ${sentMiB.toFixed(0)} MiB sent, ${spoolMiB.toFixed(0)} MiB in the spool (zstd), agent RSS at most ${maxRss.toFixed(0)} MiB.`,
+    downReport(down, ref),
     '',
     '![Agent ingest](img/agent.svg)',
+    '',
+    '![Agent RSS with the router down](img/agent-rss.svg)',
   ].join('\n');
   console.log(md);
   if (!opts['no-report']) {
@@ -232,6 +323,18 @@ async function main(): Promise<void> {
         series: [
           { name: 'bare Node TCP (reference)', values: [rawMib] },
           { name: 'spillway agent', values: [agentMib] },
+        ],
+      }),
+    );
+    fs.writeFileSync(
+      'docs/img/agent-rss.svg',
+      timeChartSvg({
+        title: `Agent RSS, router down, ${DOWN_SECONDS} s of full-speed TCP input`,
+        xUnit: 's',
+        yUnit: 'MiB',
+        series: [
+          { name: 'Node defaults (reference)', points: ref.curve },
+          { name: 'spillway agent', points: down.curve },
         ],
       }),
     );

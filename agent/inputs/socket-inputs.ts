@@ -20,8 +20,13 @@ import { SyslogTcpParser, SyslogUdpParser } from '../parse/syslog-framing.ts';
 export const MAX_CONNECTIONS = 1_024;
 /** A connection silent this long is closed: a slowloris client cannot hold a slot. */
 export const IDLE_TIMEOUT_MS = 60_000;
-/** Lines a connection may have waiting to settle before it is paused (backpressure). */
-export const MAX_UNSETTLED_LINES = 10_000;
+/**
+ * Lines a connection may have waiting to settle before it is paused (backpressure): about
+ * 1.3 MiB of 256-byte lines, a few uplink batches. Measured with the router down
+ * (bench/agent.ts): 10,000 gave no more throughput and about 20 MiB more RSS; 2,000
+ * starved the spool writes (a tenth of the throughput).
+ */
+export const MAX_UNSETTLED_LINES = 5_000;
 
 export interface SocketInputStats {
   connections: number;

@@ -114,3 +114,53 @@ describe('the minimum Node version', () => {
     expect(/^const NODE_MIN = \[(\d+), (\d+)\];$/m.exec(bin)?.slice(1).map(Number)).toEqual([major, minor]);
   });
 });
+
+describe('bin/spillway.js agent: memory settings for a process that lives next to the services', () => {
+  /** Runs `spillway agent --stdin` on a config with no router; reads its flags and environment from /proc. */
+  async function agentProcess(env: Record<string, string>) {
+    const { spawn } = await import('node:child_process');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spw-bin-agent-'));
+    dirs.push(dir);
+    const config = path.join(dir, 'spillway.json');
+    fs.writeFileSync(
+      config,
+      JSON.stringify({
+        clusters: [{ name: 'main', brokers: ['127.0.0.1:1'] }],
+        pools: { S: ['main'], A: ['main'], B: ['main'], C: ['main'] },
+        logIds: [{ id: 'unknown', name: 'unknown', owner: 'it', importance: 'C', sinks: ['drop'] }],
+        sinks: [{ type: 'blackhole', name: 'drop' }],
+        agent: { uplink: { url: 'http://127.0.0.1:1' }, spool: { directory: path.join(dir, 'spool') } },
+      }),
+    );
+    const child = spawn(process.execPath, [BIN, 'agent', '--config', config, '--stdin', '--log-id', 'unknown'], {
+      env: { ...process.env, SPW_LOG_LEVEL: 'info', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    // The agent is up once its spool directory exists; by then the re-exec (same pid) has happened.
+    while (!fs.existsSync(path.join(dir, 'spool'))) await new Promise((r) => setTimeout(r, 50));
+    const cmdline = fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+    const environ = fs.readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+    child.stdin.end('plain text line\n');
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    return { cmdline, environ, code, out };
+  }
+
+  it('re-executes itself in place with 16 MiB semi-spaces and two malloc arenas', async () => {
+    const p = await agentProcess({});
+    expect(p.cmdline).toContain('--max-semi-space-size=16');
+    expect(p.environ).toContain('MALLOC_ARENA_MAX=2');
+    expect(p.code).toBe(0);
+    // The line it read is settled (spooled: no router) and the stop summary says so.
+    expect(p.out).toMatch(/"spooled":1,.*"msg":"agent stopped"/);
+  }, 30_000);
+
+  it('leaves settings the operator chose alone', async () => {
+    const p = await agentProcess({ MALLOC_ARENA_MAX: '8', SPW_AGENT_TUNED: '0' });
+    expect(p.cmdline.some((a) => a.startsWith('--max-semi-space-size'))).toBe(false);
+    expect(p.environ).toContain('MALLOC_ARENA_MAX=8');
+  }, 30_000);
+});
