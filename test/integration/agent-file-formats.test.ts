@@ -7,8 +7,6 @@
  * exactly once.
  */
 import { appendFileSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
@@ -18,32 +16,19 @@ import { inputParsers } from '../../agent/inputs/line-formats.ts';
 import type { Rejection } from '../../agent/parse/output.ts';
 import { makeStamp } from '../../agent/parse/record.ts';
 import { agentInputSchema } from '../../config/agent.ts';
+import { waitFor } from './helpers/kafka.ts';
+import { scratch } from './helpers/scratch.ts';
 
 const stamp = makeStamp('host-1', { region: 'r', zone: 'z', cluster: 'c', appId: 'a' });
 const silent = pino({ level: 'silent' });
 const fixtures = join(import.meta.dirname, '../fixtures/traces');
 const trace = (f: string) => readFileSync(join(fixtures, f), 'utf8');
 
-const dirs: string[] = [];
 const inputs: FileTailInput[] = [];
 afterEach(async () => {
   for (const i of inputs.splice(0)) await i.close();
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'spw-formats-'));
-  dirs.push(d);
-  return d;
-}
-
-async function waitFor(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const { tempDir } = scratch('spw-formats-');
 
 type Rec = Record<string, unknown> & { msg: string; level: string; logId: string; time: number };
 
@@ -94,7 +79,7 @@ const lineCounts = (got: Rec[]) => got.map((r) => r.msg.split('\n').length);
 
 describe('file input formats', () => {
   it('text, auto and JSON lines of one file: timestamps and levels taken exactly', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const file = join(dir, 'mixed.log');
     writeFileSync(
       file,
@@ -142,7 +127,7 @@ describe('file input formats', () => {
   });
 
   it('format: json refuses the text lines, each with its reason; logIdFromPath names the logId', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     mkdirSync(join(dir, 'billing'));
     const file = join(dir, 'billing', 'app.log');
     writeFileSync(file, 'plain text\n{"msg":"ok"}\n[1]\n');
@@ -159,7 +144,7 @@ describe('file input formats', () => {
   });
 
   it('Java, Python and Node traces in one file: one record each, also across rotation and at the end of a file', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const file = join(dir, 'app.log');
     const t = tail(dir, { type: 'file', defaultLogId: 'app', multiline: { preset: 'stacktrace', timeoutMs: 300 } }, [
       join(dir, '*.log'),
@@ -213,7 +198,7 @@ describe('file input formats', () => {
   });
 
   it('a trace held open when the agent stops is read again after the restart, whole and once', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const file = join(dir, 'app.log');
     const t = tail(dir, { type: 'file', defaultLogId: 'app', multiline: { preset: 'stacktrace', timeoutMs: 2_000 } }, [
       join(dir, '*.log'),
@@ -242,7 +227,7 @@ describe('kubernetes input', () => {
   const T = (ms: number) => new Date(Date.UTC(2026, 10, 30, 13, 28, 53, ms)).toISOString().replace('Z', '123456Z');
 
   it('CRI lines with partial lines, across kubelet-style rotation: every line once, with pod metadata', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const podDir = join(dir, 'pods', 'shop_checkout-7d9f8b6c5-x2x9p_uid', 'api');
     mkdirSync(podDir, { recursive: true });
     mkdirSync(join(dir, 'containers'));
@@ -310,7 +295,7 @@ describe('kubernetes input', () => {
   });
 
   it('Docker json-file lines, a 16 KiB split and a bad line refused by reason', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const file = join(dir, `web-1_default_nginx-${ID}.log`);
     const d = (log: string, stream = 'stdout', ms = 1) => `${JSON.stringify({ log, stream, time: T(ms) })}\n`;
     writeFileSync(

@@ -4,8 +4,7 @@
  * back-pressure. `onLines` collects after a short async delay, like a shipper would.
  */
 import { appendFileSync, closeSync, openSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
@@ -14,6 +13,8 @@ import { decodeCheckpoint } from '../../agent/inputs/file-checkpoint.ts';
 import { FileTailInput, type FileTailOptions } from '../../agent/inputs/file-tail.ts';
 import type { Rejection } from '../../agent/parse/output.ts';
 import { makeStamp } from '../../agent/parse/record.ts';
+import { waitFor } from './helpers/kafka.ts';
+import { scratch } from './helpers/scratch.ts';
 
 const stamp = makeStamp('host-1', { region: 'r', zone: 'z', cluster: 'c', appId: 'a' });
 const silent = pino({ level: 'silent' });
@@ -34,26 +35,11 @@ interface Got {
   msg: string;
 }
 
-const dirs: string[] = [];
 const inputs: FileTailInput[] = [];
 afterEach(async () => {
   for (const i of inputs.splice(0)) await i.close();
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'spw-tail-'));
-  dirs.push(d);
-  return d;
-}
-
-async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const { tempDir } = scratch('spw-tail-');
 
 function tail(dir: string, options: Partial<FileTailOptions> & { delayMs?: number } = {}) {
   const got: Got[] = [];
@@ -91,7 +77,7 @@ async function checkpointOf(dir: string) {
 
 describe('file tail', () => {
   it('lines appended over time arrive complete and in order', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const file = join(dir, 'app.log');
     writeFileSync(file, lines(0, 10));
     const t = tail(dir);
@@ -115,7 +101,7 @@ describe('file tail', () => {
   });
 
   it('rename rotation mid-stream loses nothing and duplicates nothing, and drains the old file', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const file = join(dir, 'app.log');
     const t = tail(dir);
     await t.input.start();
@@ -153,7 +139,7 @@ describe('file tail', () => {
   });
 
   it("a rotated file's unterminated last line is delivered once the file is drained", async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const file = join(dir, 'app.log');
     writeFileSync(file, `${lines(0, 5)}{"seq":5,"msg":"last"}`);
     const t = tail(dir);
@@ -170,7 +156,7 @@ describe('file tail', () => {
   });
 
   it('copy-truncate: the file shrinks and is read again from 0', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const file = join(dir, 'app.log');
     const t = tail(dir);
     await t.input.start();
@@ -191,7 +177,7 @@ describe('file tail', () => {
   });
 
   it('copy-truncate overtaken by new writes before a poll is detected by the first bytes', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const file = join(dir, 'app.log');
     const t = tail(dir);
     await t.input.start();
@@ -208,7 +194,7 @@ describe('file tail', () => {
   });
 
   it('a partial last line is held until it is completed', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const file = join(dir, 'app.log');
     writeFileSync(file, `${line(0)}{"seq":1,"msg":"ha`);
     const t = tail(dir);
@@ -235,7 +221,7 @@ describe('file tail', () => {
   });
 
   it('stop and restart resumes from the checkpoint: nothing settled again, nothing lost', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const file = join(dir, 'app.log');
     writeFileSync(file, lines(0, 2000));
     const a = tail(dir, { delayMs: 20, readChunkBytes: 1024, maxAheadBytes: 2048 });
@@ -259,7 +245,7 @@ describe('file tail', () => {
   });
 
   it('startAt end skips what was there (after the last complete line); new matching files are read from 0', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const old = join(dir, 'old.log');
     writeFileSync(old, `${lines(0, 10)}{"seq":10,"msg":"being wri`);
     writeFileSync(join(dir, 'skip-me.log'), lines(900, 905));
@@ -280,7 +266,7 @@ describe('file tail', () => {
   });
 
   it('rejected lines are reported and count as settled', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const file = join(dir, 'app.log');
     writeFileSync(file, `${line(0)}not json\n${line(1)}{"seq":2,"logId":"bad id!"}\n`);
     const t = tail(dir);
@@ -297,7 +283,7 @@ describe('file tail', () => {
   });
 
   it('a failing onLines is retried: every line arrives exactly once', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     writeFileSync(join(dir, 'app.log'), lines(0, 30));
     const got: number[] = [];
     let failures = 2;
@@ -319,7 +305,7 @@ describe('file tail', () => {
   });
 
   it('a slow consumer backs up into the file: reads stay within maxAheadBytes of what is settled', async () => {
-    const dir = await tempDir();
+    const dir = tempDir();
     const file = join(dir, 'app.log');
     writeFileSync(file, lines(0, 4000)); // ~100 KB
     let open!: () => void;

@@ -6,11 +6,10 @@
  * stop summary, and logged at warn, rate-limited, with the file named.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { startAgent } from '../../agent/service.ts';
 import { validateConfig } from '../../config/load.ts';
@@ -20,23 +19,11 @@ import { decompressFile } from '../../sinks/file/compress.ts';
 import { startSink } from '../../sinks/runtime/sink-service.ts';
 import { clusters, waitFor } from './helpers/kafka.ts';
 import { newRun } from './helpers/pipeline.ts';
+import { scratch } from './helpers/scratch.ts';
 
 const TOKEN = 'it-text-token-0123456789';
 const repo = path.join(import.meta.dirname, '../..');
-const dirs: string[] = [];
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const o of open.splice(0).reverse()) await o.close();
-});
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'spw-it-text-'));
-  dirs.push(d);
-  return d;
-}
+const { tempDir, opened: open } = scratch('spw-it-text-');
 
 /** A pino logger that keeps every line it writes, parsed. */
 function capture() {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type RunningAgent, startAgent } from '../../agent/service.ts';
 import { validateConfig } from '../../config/load.ts';
 import type { SpillwayConfig } from '../../config/schema.ts';
@@ -19,16 +19,10 @@ import { planPlacement } from '../../router/placement-plan.ts';
 import { startRouter } from '../../router/service.ts';
 import { clusters, waitFor } from './helpers/kafka.ts';
 import { newRun, readTopic } from './helpers/pipeline.ts';
+import { scratch } from './helpers/scratch.ts';
 
 const TOKEN = 'it-agent-token-0123456789';
-const dirs: string[] = [];
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const o of open.splice(0).reverse()) await o.close();
-});
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const { dirs, opened: open } = scratch('spw-it-agent-');
 
 function config(run: string, routerPort: number, extraInputs: Record<string, unknown>[] = []): SpillwayConfig {
   const { main, aux } = clusters();
