@@ -56,6 +56,22 @@ function fakeReader(end: () => number, commits: Map<string, Map<string, Map<numb
 const quiet = createLogger('test').child({});
 quiet.level = 'silent';
 
+/** `spillway lag` for the stalled sink "k" of these tests: the per-logId and per-tier tables. */
+const STALLED_TABLES = [
+  'SINK  LOGID    LAG RECORDS  LAG SECONDS  STATE',
+  'k     *                 12            -  stalled',
+  'k     x                  4            -  stalled',
+  'k     y                  4            -  stalled',
+  'k     unknown            4            -  stalled',
+  '',
+  'SINK  TIER          LAG RECORDS  LAG SECONDS  RECORDS/S',
+  'k     level all              12            -        0.0',
+  'k     importance S            4            -        0.0',
+  'k     importance A            4            -        0.0',
+  'k     importance C            4            -        0.0',
+  '',
+];
+
 describe('LagSampler', () => {
   it('reads each cluster through one reused reader; a failing cluster leaves the others readable', async () => {
     const readers = new Map<string, ReturnType<typeof fakeReader>>();
@@ -158,22 +174,7 @@ describe('LagSampler', () => {
       'spillway_tier_throughput_records_per_second{component="monitor",sink="k",by="importance",tier="C"} 0',
     );
 
-    expect(renderLagTable(report)).toBe(
-      [
-        'SINK  LOGID    LAG RECORDS  LAG SECONDS  STATE',
-        'k     *                 12            -  stalled',
-        'k     x                  4            -  stalled',
-        'k     y                  4            -  stalled',
-        'k     unknown            4            -  stalled',
-        '',
-        'SINK  TIER          LAG RECORDS  LAG SECONDS  RECORDS/S',
-        'k     level all              12            -        0.0',
-        'k     importance S            4            -        0.0',
-        'k     importance A            4            -        0.0',
-        'k     importance C            4            -        0.0',
-        '',
-      ].join('\n'),
-    );
+    expect(renderLagTable(report)).toBe(STALLED_TABLES.join('\n'));
     await sampler.close();
   });
 });
@@ -231,18 +232,7 @@ describe('spillway lag: rejected input lines', () => {
     const report = await sampler.sample();
     expect(renderLagTable(report)).toBe(
       [
-        'SINK  LOGID    LAG RECORDS  LAG SECONDS  STATE',
-        'k     *                 12            -  stalled',
-        'k     x                  4            -  stalled',
-        'k     y                  4            -  stalled',
-        'k     unknown            4            -  stalled',
-        '',
-        'SINK  TIER          LAG RECORDS  LAG SECONDS  RECORDS/S',
-        'k     level all              12            -        0.0',
-        'k     importance S            4            -        0.0',
-        'k     importance A            4            -        0.0',
-        'k     importance C            4            -        0.0',
-        '',
+        ...STALLED_TABLES,
         'Rejected input lines',
         'TARGET   INPUT     REJECTED  REJECTED/S  ACCEPTED  REASONS',
         'agent-a  app-json      6039        25.0         0  invalid-json 6037, too-long 2',
