@@ -12,8 +12,8 @@ export function agentMetricsRefresher(
   telemetry: Telemetry,
   shipper: Shipper,
   spool: Spool,
-  /** Lines the socket inputs dropped (UDP past the queue budget, TCP lines neither router nor spool took). */
-  socketDropped: () => number = () => 0,
+  /** UDP lines the socket inputs shed past the queue budget (the shipper counts its own drops). */
+  socketShed: () => number = () => 0,
 ): () => void {
   const seen = new Map<string, number>();
   /** Increments `key`'s counter by how much `now` grew since the last refresh. */
@@ -32,7 +32,7 @@ export function agentMetricsRefresher(
     telemetry.inc(
       'spillway_records_dropped_total',
       { reason: 'overload', criticality: 'unknown' },
-      delta('socket-dropped', socketDropped()),
+      delta('socket-shed', socketShed()),
     );
     const stats = spool.stats();
     telemetry.set('spillway_spool_bytes', stats.bytes);

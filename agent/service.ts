@@ -6,6 +6,7 @@
  * input answers only once its lines are with the router or in the spool, so a client never
  * gets a 200 for lines a crash could lose; the file input checkpoints only settled lines.
  */
+import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -20,7 +21,7 @@ import { criticalityOfRecord } from '../router/placement.ts';
 import { FileTailInput } from './inputs/file-tail.ts';
 import { inputName, inputParsers } from './inputs/line-formats.ts';
 import { RejectionReporter } from './inputs/rejections.ts';
-import { MAX_UNSETTLED_LINES, type SocketInput, startSocketInput } from './inputs/socket-inputs.ts';
+import { MAX_UNSETTLED_LINES, type SocketInput, STREAM_TICK_MS, startSocketInput } from './inputs/socket-inputs.ts';
 import { agentMetricsRefresher } from './metrics.ts';
 import { JsonLinesParser } from './parse/json-lines.ts';
 import type { AgentLine, Rejection } from './parse/output.ts';
@@ -31,8 +32,6 @@ import { UplinkClient } from './uplink/uplink-client.ts';
 
 /** Largest HTTP input body: 8 MiB, the router's default max body, so one request fits one uplink batch or few. */
 export const HTTP_INPUT_MAX_BODY_BYTES = 8 * 1024 * 1024;
-/** How often a stream's open multiline message is checked against its timeout. */
-export const STREAM_TICK_MS = 250;
 /** Slowloris guard: a request must arrive whole within this long. */
 export const HTTP_INPUT_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -103,7 +102,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
   const telemetry = options.telemetry ?? new Telemetry('agent');
   const sockets: SocketInput[] = [];
   const refreshMetrics = agentMetricsRefresher(telemetry, shipper, spool, () =>
-    sockets.reduce((n, s) => n + s.stats.dropped, 0),
+    sockets.reduce((n, s) => n + s.stats.shed, 0),
   );
   const expose = () => {
     refreshMetrics();
@@ -206,9 +205,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
       include: [...input.include],
       exclude: [...input.exclude],
       startAt: input.startAt,
-      // Next to the spool: both are the agent's durable state. A named input keeps its
-      // checkpoint when inputs are reordered; an unnamed one is known by its position.
-      checkpointFile: path.join(a.spool.directory, `file-input-${input.name ?? n}.checkpoint.json`),
+      checkpointFile: await checkpointFileOf(a.spool.directory, input.name, n, log),
       stamp,
       parserFor: parsers.file,
       onParsed: (accepted, source) => reporter.accepted(source, accepted),
@@ -318,6 +315,8 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
   const stdinInput = a.inputs[stdinIndex];
   let stdinDone: Promise<void> | undefined;
   let stdinTimer: NodeJS.Timeout | undefined;
+  /** Stopping while stdin is still open: its partial last line and open message are shipped too. */
+  let stdinFinish: (() => void) | undefined;
   if (options.stdinLogId !== undefined || stdinInput?.type === 'stdin') {
     const input =
       stdinInput?.type === 'stdin'
@@ -361,14 +360,18 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
         settle();
       }, STREAM_TICK_MS);
       stdinTimer.unref();
+      stdinFinish = () => {
+        stdinFinish = undefined;
+        clearInterval(stdinTimer);
+        parser.end();
+        settle();
+      };
       process.stdin.on('data', (c: Buffer) => {
         parser.push(c);
         settle();
       });
       process.stdin.on('end', () => {
-        clearInterval(stdinTimer);
-        parser.end();
-        settle();
+        stdinFinish?.();
         void Promise.all(pending).then(() => resolve());
       });
     });
@@ -405,7 +408,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
           new Promise((r) => setTimeout(r, HTTP_INPUT_REQUEST_TIMEOUT_MS).unref()),
         ]);
       }
-      clearInterval(stdinTimer);
+      stdinFinish?.();
       await shipper.close();
       await spool.close();
       await metrics?.close();
@@ -414,11 +417,33 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
       const rejectedByInput = Object.fromEntries(
         reporters.filter((r) => r.rejected > 0).map((r) => [r.input, Object.fromEntries(r.total)]),
       );
-      // Lines a socket input took but could not keep (UDP past the queue budget): counted apart.
-      const inputDropped = sockets.reduce((n, s) => n + s.stats.dropped, 0);
-      log.info({ ...shipper.stats, inputDropped, rejected, rejectedByInput }, 'agent stopped');
+      // UDP lines shed past the queue budget: only the input knew of them.
+      const inputShed = sockets.reduce((n, s) => n + s.stats.shed, 0);
+      log.info({ ...shipper.stats, inputShed, rejected, rejectedByInput }, 'agent stopped');
     },
   };
+}
+
+/**
+ * A file input's checkpoint, next to the spool (both are the agent's durable state). A named
+ * input keeps its checkpoint when inputs are reordered; an unnamed one is known by its
+ * position. Naming an input takes its positional checkpoint along, once.
+ */
+async function checkpointFileOf(dir: string, name: string | undefined, index: number, log: Logger): Promise<string> {
+  const positional = path.join(dir, `file-input-${index}.checkpoint.json`);
+  if (name === undefined) return positional;
+  const named = path.join(dir, `file-input-name-${name}.checkpoint.json`);
+  try {
+    await fs.access(named);
+  } catch {
+    try {
+      await fs.rename(positional, named);
+      log.info({ from: positional, to: named }, "file input: checkpoint moved to the input's name");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return named;
 }
 
 function sleep(ms: number): Promise<void> {

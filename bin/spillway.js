@@ -31,18 +31,15 @@ function tuneAgentProcess() {
   if (process.argv[2] !== 'agent' || process.env.SPW_AGENT_TUNED !== undefined) return;
   if (typeof process.execve !== 'function') return;
   const chosen = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  const flags = chosen.some((f) => f.startsWith('--max-semi-space-size'))
+  const flags = chosen.some((f) => /^--max[-_]semi[-_]space[-_]size/.test(f))
     ? []
     : [`--max-semi-space-size=${AGENT_SEMI_SPACE_MB}`];
   const env = { ...process.env, SPW_AGENT_TUNED: '1' };
   env.MALLOC_ARENA_MAX ??= String(AGENT_MALLOC_ARENAS);
-  // process.execve is experimental in Node 24: its one-line warning would be noise here.
-  const noWarning = process.execArgv.includes('--no-warnings') ? [] : ['--disable-warning=ExperimentalWarning'];
-  process.execve(
-    process.execPath,
-    [process.execPath, ...noWarning, ...flags, ...process.execArgv, ...process.argv.slice(1)],
-    env,
-  );
+  // process.execve (experimental in Node 24) replaces the process before its warning would
+  // print; a failure to exec aborts the process rather than throwing, which with Node's own
+  // executable path does not happen in practice.
+  process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], env);
 }
 
 const [major, minor] = process.versions.node.split('.').map(Number);

@@ -1,6 +1,7 @@
 /** The edge agent: inputs, the uplink to the router, the disk spool, and the origin stamped on records. */
 import { z } from 'zod';
 import { checkLogIdTemplate, TEMPLATE_EXPECTED } from '../agent/parse/container-log.ts';
+import { levelPatternProblem } from '../agent/parse/line-judge.ts';
 import { checkPathPattern, PATH_PATTERN_EXPECTED } from '../agent/parse/path-log-id.ts';
 import { batchSchema, doc, hotPathTimeoutMs, listenSchema, timeoutMs } from './common.ts';
 import { logIdSchema } from './log-id.ts';
@@ -55,11 +56,12 @@ const format = doc(
 );
 
 const levelPattern = doc(
-  regexSchema()
-    .refine(
-      (v) => /\((?!\?(?:[:=!]|<[=!]))/.test(v),
-      'expected a regular expression with a capturing group around the level word',
-    )
+  z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = levelPatternProblem(v);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `expected ${problem}` });
+    })
     .optional(),
   'Text lines: regular expression whose first group (or group named `level`) is the level word. Default: the first FATAL, CRITICAL, ERROR, WARN, WARNING, INFO, DEBUG or TRACE as an upper-case word.',
   'level=(\\w+)',
@@ -224,8 +226,7 @@ export const agentSchema = z
         .superRefine((inputs, ctx) => {
           const seen = new Set<string>();
           for (const [n, i] of inputs.entries()) {
-            // The effective name: an explicit one, or the default '<type>-<position>' (agent/inputs/line-formats.ts).
-            const name = i.name ?? `${i.type}-${n + 1}`;
+            const name = inputName(i, n);
             if (seen.has(name)) {
               ctx.addIssue({ code: 'custom', message: `expected unique input names ("${name}" is used twice)` });
             }
@@ -302,3 +303,8 @@ export const agentSchema = z
   .prefault({});
 
 export type AgentConfig = z.output<typeof agentSchema>;
+
+/** An input's name in metrics, logs and its checkpoint file: its own, or `<type>-<position>` (position from 1). */
+export function inputName(input: { readonly type: string; readonly name?: string | undefined }, index: number): string {
+  return input.name ?? `${input.type}-${index + 1}`;
+}

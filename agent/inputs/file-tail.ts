@@ -117,8 +117,10 @@ export interface FileTailStats {
 interface Batch {
   generation: number;
   lines: AgentLine[];
-  /** File offset after the last line or rejection in it; -1 when none. */
+  /** File offset the checkpoint may move to once the batch settles (never past a held byte); -1 when none. */
   end: number;
+  /** File offset after the last line or rejection in it, held bytes or not; -1 when none. */
+  rawEnd: number;
 }
 
 interface Tail {
@@ -138,6 +140,14 @@ interface Tail {
   emittedEnd: number;
   /** File offset up to which everything is settled: the checkpoint. */
   settled: number;
+  /**
+   * File offset after the last line handed on and settled, held bytes or not: what
+   * back-pressure measures from. (`settled` may stay behind at a container's unfinished
+   * partial line while the other stream flows; reading must not stop for that.)
+   */
+  delivered: number;
+  /** Lines accepted since the last onParsed report. */
+  parsed: number;
   fingerprint: Fingerprint;
   next: Batch;
   /** Not read further until lines settle. */
@@ -272,6 +282,7 @@ export class FileTailInput {
       // A multiline message whose next line did not come within its timeout is sent.
       if (t.reading === undefined && !t.finishing) {
         t.parser.tick(now);
+        this.#reportParsed(t);
         this.#pump(t);
       }
     }
@@ -377,8 +388,10 @@ export class FileTailInput {
         readPos: start,
         emittedEnd: start,
         settled: start,
+        delivered: start,
+        parsed: 0,
         fingerprint: decision.from === 'checkpoint' ? checkpoint!.fingerprint : { bytes: 0, crc: 0 },
-        next: { generation: 0, lines: [], end: -1 },
+        next: { generation: 0, lines: [], end: -1, rawEnd: -1 },
         blocked: false,
         gone: false,
         lastGrowth: Date.now(),
@@ -410,14 +423,17 @@ export class FileTailInput {
         if (t.generation !== generation) return;
         const end = endOf(l.offset, l.span);
         t.next.lines.push(l);
+        t.parsed++;
         if (end > t.next.end) t.next.end = end;
         t.emittedEnd = t.base + l.offset + l.span;
+        if (t.emittedEnd > t.next.rawEnd) t.next.rawEnd = t.emittedEnd;
       },
       reject: (r) => {
         if (t.generation !== generation) return;
         const end = endOf(r.offset, r.span);
         if (end > t.next.end) t.next.end = end;
         t.emittedEnd = t.base + r.offset + r.span;
+        if (t.emittedEnd > t.next.rawEnd) t.next.rawEnd = t.emittedEnd;
         this.stats.rejected++;
         try {
           this.#o.onReject?.({ ...r, offset: t.base + r.offset }, t.path);
@@ -465,7 +481,7 @@ export class FileTailInput {
     }
     let available = size - t.readPos;
     while (available > 0 && !this.#stopping) {
-      if (t.emittedEnd - t.settled >= this.#maxAhead) {
+      if (t.emittedEnd - t.delivered >= this.#maxAhead) {
         t.blocked = true;
         return;
       }
@@ -478,6 +494,7 @@ export class FileTailInput {
       t.lastGrowth = Date.now();
       this.stats.bytesRead += bytesRead;
       t.parser.push(bytesRead === want ? buf : buf.subarray(0, bytesRead));
+      this.#reportParsed(t);
       this.#pump(t);
     }
     t.blocked = false;
@@ -497,8 +514,9 @@ export class FileTailInput {
     t.readPos = 0;
     t.emittedEnd = 0;
     t.settled = 0;
+    t.delivered = 0;
     t.fingerprint = { bytes: 0, crc: 0 };
-    t.next = { generation: t.generation, lines: [], end: -1 };
+    t.next = { generation: t.generation, lines: [], end: -1, rawEnd: -1 };
     t.parser = this.#parser(t);
     this.#dirty = true;
   }
@@ -515,15 +533,26 @@ export class FileTailInput {
   async #pumpLoop(t: Tail): Promise<void> {
     while (!this.#stopping && hasWork(t.next)) {
       const b = t.next;
-      t.next = { generation: t.generation, lines: [], end: -1 };
-      if (b.lines.length > 0) this.#o.onParsed?.(b.lines.length, t.path);
+      t.next = { generation: t.generation, lines: [], end: -1, rawEnd: -1 };
+      this.#reportParsed(t);
       if (b.lines.length > 0 && !(await this.#deliver(t, b.lines))) return;
-      if (b.generation === t.generation && b.end > t.settled) {
-        t.settled = b.end;
-        this.#dirty = true;
+      if (b.generation === t.generation) {
+        if (b.end > t.settled) {
+          t.settled = b.end;
+          this.#dirty = true;
+        }
+        if (b.rawEnd > t.delivered) t.delivered = b.rawEnd;
       }
-      if (t.blocked && t.emittedEnd - t.settled < this.#maxAhead) void this.#kick(t);
+      if (t.blocked && t.emittedEnd - t.delivered < this.#maxAhead) void this.#kick(t);
     }
+  }
+
+  /** Accepted lines are counted once, as parsed (before delivery, so a slow delivery is not a quiet file). */
+  #reportParsed(t: Tail): void {
+    if (t.parsed === 0) return;
+    const n = t.parsed;
+    t.parsed = 0;
+    this.#o.onParsed?.(n, t.path);
   }
 
   /** True once onLines resolved; false when closing stopped the retries (the lines are read again after a restart). */
@@ -557,6 +586,7 @@ export class FileTailInput {
     await t.reading;
     if (this.#stopping) return;
     t.parser.end();
+    this.#reportParsed(t);
     this.#pump(t);
     while (t.pumping !== undefined) await t.pumping;
     if (this.#stopping) return;

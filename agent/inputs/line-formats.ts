@@ -4,6 +4,9 @@
  * one LineStream per file or connection.
  */
 import type { SpillwayConfig } from '../../config/schema.ts';
+
+export { inputName } from '../../config/agent.ts';
+
 import type { Logger } from '../../core/logger.ts';
 import { parseContainerFileName, renderLogIdTemplate } from '../parse/container-log.ts';
 import { DEFAULT_MAX_LINE_BYTES, LineJudge } from '../parse/line-judge.ts';
@@ -21,11 +24,6 @@ import { extraField, type Stamp } from '../parse/record.ts';
 
 export type AgentInput = SpillwayConfig['agent']['inputs'][number];
 type TextInput = Extract<AgentInput, { type: 'file' | 'kubernetes' | 'tcp' | 'stdin' }>;
-
-/** An input's name in metrics and logs: its own, or `<type>-<position>` (position counts from 1). */
-export function inputName(input: AgentInput, index: number): string {
-  return input.name ?? `${input.type}-${index + 1}`;
-}
 
 /** The multiline stage of an input, a fresh join rule per stream; undefined without multiline. */
 export function multilineOf(

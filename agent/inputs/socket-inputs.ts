@@ -34,8 +34,10 @@ export interface SocketInputStats {
   idleClosed: number;
   records: number;
   rejected: number;
-  /** Lines neither the router nor the spool took (UDP has no client to tell), or dropped because the agent's queue was over budget. */
+  /** Lines neither the router nor the spool took (also counted by the shipper as refused). */
   dropped: number;
+  /** UDP datagrams dropped because the agent's queue was over budget: only this input knows of them. */
+  shed: number;
 }
 
 export interface SocketInputOptions {
@@ -71,8 +73,8 @@ interface Parser {
   tick?(nowMs?: number): void;
 }
 
-/** How often each connection's open multiline message is checked against its timeout. */
-const TICK_MS = 250;
+/** How often each stream's open multiline message is checked against its timeout. */
+export const STREAM_TICK_MS = 250;
 
 export async function startSocketInput(o: SocketInputOptions): Promise<SocketInput> {
   const stats: SocketInputStats = {
@@ -82,6 +84,7 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
     records: 0,
     rejected: 0,
     dropped: 0,
+    shed: 0,
   };
   const parserOptions = { stamp: o.stamp, defaultLogId: o.defaultLogId };
 
@@ -92,7 +95,7 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
         stats.records++;
         // UDP has no backpressure: past the agent's queue budget a datagram is dropped, counted.
         if (o.overBudget?.()) {
-          stats.dropped++;
+          stats.shed++;
           return;
         }
         o.onLines([l]).catch(() => {
@@ -123,7 +126,7 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
   const finishers = new Set<() => void>();
   const ticker = setInterval(() => {
     for (const t of ticks) t();
-  }, TICK_MS);
+  }, STREAM_TICK_MS);
   ticker.unref();
   const server = net.createServer((socket) => {
     if (sockets.size >= (o.maxConnections ?? MAX_CONNECTIONS)) {
@@ -194,7 +197,8 @@ export async function startSocketInput(o: SocketInputOptions): Promise<SocketInp
     socket.on('close', () => {
       sockets.delete(socket);
       ticks.delete(tick);
-      finishers.delete(finish);
+      // Closed without an end (reset, idle timeout): what it sent is still judged and shipped.
+      if (finishers.delete(finish)) finish();
     });
   });
   // The handler refuses past the limit itself, counting it.

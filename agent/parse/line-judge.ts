@@ -83,20 +83,28 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const lenient = new TextDecoder('utf-8');
 const isSpace = (c: number | undefined) => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 
+/** A `(` that opens a capturing group: not `(?:`, `(?=`, `(?!`, `(?<=`, `(?<!` (`(?<name>` captures). */
+const CAPTURING_GROUP = /\((?!\?(?:[:=!]|<[=!]))/;
+
+/** What a level pattern should have been when it is not usable (config check and compile share it); undefined when it is. */
+export function levelPatternProblem(pattern: string): string | undefined {
+  try {
+    new RegExp(pattern);
+  } catch (err) {
+    return `a regular expression (${(err as Error).message})`;
+  }
+  return CAPTURING_GROUP.test(pattern)
+    ? undefined
+    : 'a regular expression with a capturing group around the level word';
+}
+
 /** Compiles a level pattern, or throws a TypeError naming what is wrong with it. */
 export function compileLevelPattern(pattern: string): RegExp {
-  let re: RegExp;
-  try {
-    re = new RegExp(pattern);
-  } catch (err) {
-    throw new TypeError(`levelPattern: not a regular expression: ${(err as Error).message}`);
+  const problem = levelPatternProblem(pattern);
+  if (problem !== undefined) {
+    throw new TypeError(`levelPattern: expected ${problem}, found ${JSON.stringify(pattern)}`);
   }
-  if (!/\((?!\?(?:[:=!]|<[=!]))/.test(pattern)) {
-    throw new TypeError(
-      `levelPattern: expected a capturing group around the level word, found ${JSON.stringify(pattern)}`,
-    );
-  }
-  return re;
+  return new RegExp(pattern);
 }
 
 /** The level a text line names, through the same aliases as JSON levels; `fallback` when none. */

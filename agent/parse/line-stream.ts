@@ -78,11 +78,16 @@ export class LineStream {
     this.#decoder = options.container
       ? new ContainerLogDecoder({ maxMessageBytes: limit }, { message, reject: (r) => this.#reject(r) })
       : undefined;
+    const judge = this.#judge;
     this.#framer = new LineFramer(limit, {
-      line: (bytes, offset, span) => {
-        if (this.#decoder !== undefined) this.#decoder.line(bytes, offset, span);
-        else message({ bytes, offset, span });
-      },
+      // Without a decoder or joiner (plain NDJSON, the hot path) a line goes straight to the
+      // judge: no Message object, no second blank check (the framer reports blank lines).
+      line:
+        this.#decoder !== undefined
+          ? (bytes, offset, span) => this.#decoder!.line(bytes, offset, span)
+          : this.#joiner !== undefined
+            ? (bytes, offset, span) => message({ bytes, offset, span })
+            : (bytes, offset, span) => emit(out, stats, judge.judge(bytes, offset, span)),
       tooLong: (length, offset, span) =>
         this.#reject({ kind: 'too-long', reason: `line too long (${length} bytes > ${limit})`, offset, span }),
       blank,

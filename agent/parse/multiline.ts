@@ -139,6 +139,8 @@ export class MultilineJoiner {
   /** Blank lines after the open message's last line: [offset, span]. */
   #blanks: [number, number][] = [];
   #lastAt = 0;
+  /** Offset of the line being pushed: held while the message before it leaves (see heldFrom). */
+  #arriving: number | undefined;
 
   constructor(options: MultilineOptions, out: MultilineOutput) {
     for (const k of ['maxLines', 'maxBytes', 'timeoutMs'] as const) {
@@ -152,9 +154,15 @@ export class MultilineJoiner {
     this.#out = out;
   }
 
-  /** Offset of the first byte held (the open message), or undefined. */
+  /**
+   * Offset of the first byte held: the open message, or the line being pushed while the
+   * message before it leaves. With a container's two streams, that line may start before
+   * the end of the message leaving, and a checkpoint must not pass it.
+   */
   get heldFrom(): number | undefined {
-    return this.#first?.offset;
+    const open = this.#first?.offset;
+    const arriving = this.#arriving;
+    return open === undefined ? arriving : arriving === undefined ? open : Math.min(open, arriving);
   }
 
   get pendingBytes(): number {
@@ -162,6 +170,16 @@ export class MultilineJoiner {
   }
 
   push(m: Message, nowMs: number): void {
+    this.#arriving = m.offset;
+    try {
+      this.#push(m);
+    } finally {
+      this.#arriving = undefined;
+    }
+    this.#lastAt = nowMs;
+  }
+
+  #push(m: Message): void {
     const text = m.bytes.toString('utf8', 0, Math.min(m.bytes.length, TEST_CHARS));
     // A container's stdout and stderr interleave: a message never takes a line of the other stream.
     if (this.#first !== undefined && this.#first.stream !== m.stream) this.flush();
@@ -184,7 +202,6 @@ export class MultilineJoiner {
       else this.#append(m);
       if (!joins) this.flush();
     }
-    this.#lastAt = nowMs;
   }
 
   /** A blank line: kept inside the open message if a joining line follows, else skipped. */

@@ -89,9 +89,11 @@ describe('levelOfText', () => {
 
   it('a pattern without a group, or broken, is refused by name', () => {
     expect(() => compileLevelPattern('ERROR|WARN')).toThrow(
-      'levelPattern: expected a capturing group around the level word, found "ERROR|WARN"',
+      'levelPattern: expected a regular expression with a capturing group around the level word, found "ERROR|WARN"',
     );
-    expect(() => compileLevelPattern('(ERROR')).toThrow('levelPattern: not a regular expression:');
+    expect(() => compileLevelPattern('(ERROR')).toThrow(
+      'levelPattern: expected a regular expression (Invalid regular expression: /(ERROR/: Unterminated group), found "(ERROR"',
+    );
   });
 });
 
@@ -386,6 +388,30 @@ describe('logIdFromPath', () => {
 });
 
 describe('LineStream: container logs with a stack trace (CRI)', () => {
+  it("a checkpoint never passes a partial line that completes while the other stream's message leaves", () => {
+    const t = '2026-11-30T13:28:53.696Z';
+    const l1 = `${t} stderr F ERROR on stderr\n`;
+    const l2 = `${t} stdout P first part \n`;
+    const l3 = `${t} stdout F second part\n`;
+    const judge = new LineJudge({ stamp, format: 'auto', defaultLogId: 'shop-api', now });
+    const seen: { msg: string; heldFrom: number | undefined }[] = [];
+    const s: LineStream = new LineStream(
+      { judge, container: true, multiline: stacktrace, now },
+      {
+        accept: (l) => seen.push({ msg: JSON.parse(l.bytes.toString()).msg, heldFrom: s.heldFrom }),
+        reject: (r) => {
+          throw new Error(r.reason);
+        },
+      },
+    );
+    s.push(Buffer.from(l1 + l2 + l3));
+    // The stderr message leaves when the stdout line completes; that line started at l2,
+    // before the stderr message's end, and is still held: the checkpoint stops at l2.
+    expect(seen).toEqual([{ msg: 'ERROR on stderr', heldFrom: l1.length }]);
+    s.end();
+    expect(seen.map((x) => x.msg)).toEqual(['ERROR on stderr', 'first part second part']);
+  });
+
   it('partial lines are joined, then the trace, with the runtime time and stream', () => {
     const t = '2026-11-30T13:28:53.696123456Z';
     const lines = [
