@@ -24,6 +24,15 @@ else
   npm run --silent lint || exit $?
 fi
 
+# The dashboard test drives Debian's chromium (playwright-core, no browser download). On a
+# fresh Debian machine run as root, install it the way the rest is installed: once, by itself.
+browser=${SPW_CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$browser" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "spillway test: installing Debian's chromium for the dashboard test (apt-get, once, about a minute)" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ||
+    echo "spillway test: apt-get install chromium failed; the dashboard test will say so" >&2
+fi
+
 # "up" or "starting" for any service: this checkout's stack runs (status exits 1 unless all
 # are up, so its output is read from a variable, not a pipe under pipefail).
 stack_running() {
