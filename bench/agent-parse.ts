@@ -7,7 +7,9 @@
  * Two figures: the stamping step alone (both given the already-parsed object), and the
  * whole per-line judge (UTF-8 check + JSON.parse + logId/level + stamping), since the
  * agent parses every line anyway to validate it. Both outputs are checked to be the same
- * objects before timing.
+ * objects before timing. And the plain-text formats of issue #13: the `auto` judge on the
+ * same JSON lines (what choosing auto costs a JSON input), and the `text` judge on
+ * plain-text lines of the same length with a leading ISO time and a level word.
  *
  *   node bench/agent-parse.ts [--lines 1000] [--rounds 100] [--runs 5] [--report]
  *
@@ -15,6 +17,7 @@
  */
 import { parseArgs } from 'node:util';
 import { JsonLineJudge } from '../agent/parse/json-lines.ts';
+import { LineJudge } from '../agent/parse/line-judge.ts';
 import { makeStamp, stampBySerialising, stampOrigin } from '../agent/parse/record.ts';
 import { machineDescription } from './lib/machine.ts';
 import { replaceSection } from './lib/report.ts';
@@ -105,6 +108,27 @@ const wholeSerialise = () => {
   return n;
 };
 
+const auto = new LineJudge({ stamp, format: 'auto', defaultLogId: 'checkout' });
+const text = new LineJudge({ stamp, format: 'text', defaultLogId: 'checkout' });
+const textInput = input.map((l, i) =>
+  Buffer.from(
+    `${new Date(1_795_000_000_000 + i).toISOString()} ${['INFO', 'INFO', 'WARN', 'ERROR'][i % 4]} ${l
+      .toString()
+      .slice(40, l.length - 24)
+      .replace(/"/g, '')}`,
+  ),
+);
+const judgeAll = (j: LineJudge, lines: Buffer[]) => () => {
+  let n = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const r = j.judge(lines[i]!, 0, 0);
+    n += 'bytes' in r ? r.bytes.length : 0;
+  }
+  return n;
+};
+const wholeAuto = judgeAll(auto, input);
+const wholeText = judgeAll(text, textInput);
+
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 const r = {
   splice: [] as number[],
@@ -112,6 +136,8 @@ const r = {
   parse: [] as number[],
   ws: [] as number[],
   wr: [] as number[],
+  auto: [] as number[],
+  text: [] as number[],
 };
 for (let run = 0; run < RUNS; run++) {
   r.parse.push(rate(stepParseOnly));
@@ -119,6 +145,8 @@ for (let run = 0; run < RUNS; run++) {
   r.serialise.push(rate(stepSerialise));
   r.ws.push(rate(wholeSplice));
   r.wr.push(rate(wholeSerialise));
+  r.auto.push(rate(wholeAuto));
+  r.text.push(rate(wholeText));
 }
 // The serialising step's timing includes JSON.parse for fresh objects; subtract it per line.
 const perLine = (x: number) => 1e9 / x;
@@ -135,6 +163,10 @@ const out = [
   `| stamping step: JSON.stringify of the parsed object | ${serialiseNs.toFixed(0)} | ${fmt(1e9 / serialiseNs)} |`,
   `| whole judge: UTF-8 + JSON.parse + splice (JsonLineJudge) | ${perLine(median(r.ws)).toFixed(0)} | ${fmt(median(r.ws))} |`,
   `| whole judge: UTF-8 + JSON.parse + JSON.stringify | ${perLine(median(r.wr)).toFixed(0)} | ${fmt(median(r.wr))} |`,
+  `| whole judge, format auto, the same JSON lines | ${perLine(median(r.auto)).toFixed(0)} | ${fmt(median(r.auto))} |`,
+  `| whole judge, format text: plain-text lines of ${(textInput.reduce((n, l) => n + l.length, 0) / textInput.length).toFixed(0)} B (leading ISO time, level word) | ${perLine(median(r.text)).toFixed(0)} | ${fmt(median(r.text))} |`,
+  '',
+  `Plain text (issue #13): format auto judges a JSON line in ${(median(r.ws) / median(r.auto)).toFixed(2)}× the JSON judge's time (no slower; the difference is within this bench's run-to-run noise); a text line takes ${(median(r.ws) / median(r.text)).toFixed(2)}× the time of a JSON line (time and level parsed, the record serialised).`,
   '',
   `Ratio: the splice step is ${(serialiseNs / spliceNs).toFixed(1)}× faster than re-serialising; per whole line, ${(median(r.ws) / median(r.wr)).toFixed(2)}× the lines/s.`,
   '',
