@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { doc, expected, importanceSchema, levelClassesSchema } from './common.ts';
 
 /** logIds become part of dedicated topic names and partition keys, so they are restricted to topic-safe characters. */
-export const logIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, expected('a logId of 1-64 letters, digits, "_" or "-"'));
+export const CONFIG_LOG_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const logIdSchema = z.string().regex(CONFIG_LOG_ID, expected('a logId of 1-64 letters, digits, "_" or "-"'));
 
 export const quotaSchema = doc(
   z

@@ -135,7 +135,7 @@ const INPUT_RECORDS = 'spillway_input_records_total';
 const INPUT_REJECTED = 'spillway_input_rejected_total';
 
 /** Code-point order, independent of the locale. */
-const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+export const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Counter growth between two scrapes; a restarted process (counter went down) counts from 0. */
 function growth(cur: number, prev: number): number {

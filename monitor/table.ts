@@ -8,7 +8,7 @@
  * refused (total and per second), accepted, and the reasons.
  */
 import type { LagReport } from './lag.ts';
-import type { InputFlow } from './scrape.ts';
+import { byCodePoint, type InputFlow } from './scrape.ts';
 
 const HEADER = ['SINK', 'LOGID', 'LAG RECORDS', 'LAG SECONDS', 'STATE'] as const;
 /** Numeric columns are right-aligned. */
@@ -56,7 +56,7 @@ const INPUT_RIGHT = new Set([2, 3, 4]);
 export function reasonsText(byReason: InputFlow['byReason']): string {
   return Object.entries(byReason)
     .filter(([, n]) => n > 0)
-    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a, x], [b, y]) => y - x || byCodePoint(a, b))
     .map(([reason, n]) => `${reason} ${n}`)
     .join(', ');
 }

@@ -45,6 +45,7 @@
  */
 import type { Message } from './message.ts';
 import { QUOTE_MAX, quote, type Rejection } from './output.ts';
+import { daysIn } from './timestamp.ts';
 
 export interface ContainerLogOutput {
   message(m: Message): void;
@@ -83,11 +84,6 @@ function excerpt(b: Buffer, a: number, e: number): string {
 /** What a reason says was found for a JSON field. */
 function found(v: unknown): string {
   return v === undefined ? 'nothing' : quote(v);
-}
-
-function daysIn(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** Two ASCII digits at i as a number, or -1. */
@@ -134,7 +130,7 @@ function rfc3339Ms(b: Uint8Array, a: number, e: number): number {
     return Number.NaN;
   }
   const y = c * 100 + yy;
-  if (d > daysIn(y, mo)) return Number.NaN;
+  if (d > daysIn(y, mo - 1)) return Number.NaN;
   let i = a + 19;
   let ms = 0;
   if (b[i] === 0x2e) {

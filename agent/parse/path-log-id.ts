@@ -12,10 +12,10 @@
  * be (letters, digits, "_" and "-"; so not `my.app`), falls back to the input's defaultLogId (and is rejected without one, naming the path).
  */
 import path from 'node:path';
+// What a configured logId may hold: a name an operator cannot configure falls back.
+import { CONFIG_LOG_ID } from '../../config/log-id.ts';
 
 const GROUP = '(?<logId>';
-/** What a configured logId may hold (config/log-id.ts): a name an operator cannot configure falls back. */
-const CONFIG_LOG_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const PATH_PATTERN_EXPECTED =
   'a glob with {logId} once (e.g. /var/log/{logId}/*.log) or a regular expression with a group (?<logId>…)';
 const PLACEHOLDER = '{logId}';
