@@ -198,6 +198,16 @@ export const METRICS = {
     help: 'Lines an agent input refused, by input name and reason (invalid-json, not-object, no-log-id, bad-level, too-long, invalid-utf8, bad-container-log, bad-syslog, framing, …). Also logged at warn, rate-limited.',
     labels: ['component', 'input', 'reason'],
   },
+  spillway_config_reloads_total: {
+    type: 'counter',
+    help: 'Config reloads (SIGHUP or --watch-config) by result: applied, unchanged, invalid (the file failed validation), restart-required (a key that only applies at start changed), failed (applying failed; the old config stays). Every result but applied and unchanged keeps the old config and is logged at error.',
+    labels: ['component', 'result'],
+  },
+  spillway_config_last_reload_successful: {
+    type: 'gauge',
+    help: '1 when the last config reload attempt applied (or found nothing to change), 0 while the process runs on an older config than its file because the last attempt was refused.',
+    labels: ['component'],
+  },
   spillway_quota_redis_up: {
     type: 'gauge',
     help: '1 while the global quota lease is refreshed through Redis, 0 while running on the last lease or a local share.',
