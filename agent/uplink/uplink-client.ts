@@ -58,11 +58,21 @@ export class UplinkClient {
   readonly #o: UplinkOptions;
   readonly #throttle: AdaptiveThrottle;
   readonly #endpoint: string;
+  #token: string | undefined;
 
   constructor(options: UplinkOptions) {
     this.#o = options;
+    this.#token = options.token;
     this.#throttle = new AdaptiveThrottle({ k: options.throttleK, windowMs: options.throttleWindowMs });
     this.#endpoint = new URL('/v1/batches', options.url).toString();
+  }
+
+  /**
+   * A rotated token (config reload): every request from now on carries it, including the
+   * retries and spool replays of batches that went out with the old one.
+   */
+  setToken(token: string | undefined): void {
+    this.#token = token;
   }
 
   /** The throttle's current local rejection probability (for metrics). */
@@ -103,7 +113,7 @@ export class UplinkClient {
         headers: {
           'content-type': 'application/x-ndjson',
           ...(encoding === 'none' ? {} : { 'content-encoding': encoding }),
-          ...(this.#o.token ? { authorization: `Bearer ${this.#o.token}` } : {}),
+          ...(this.#token ? { authorization: `Bearer ${this.#token}` } : {}),
           [DEADLINE_HEADER]: String(Math.max(0, budget - 50)),
           [CRITICALITY_HEADER]: criticality,
         },
