@@ -11,6 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { changedPaths, restartRequired } from '../config/diff.ts';
 import type { SpillwayConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { type MetricsServer, startMetricsServer } from '../core/metrics-server.ts';
@@ -19,7 +20,8 @@ import { TokenBucket } from '../core/resilience/token-bucket.ts';
 import { Telemetry } from '../core/telemetry.ts';
 import { criticalityOfRecord } from '../router/placement.ts';
 import { FileTailInput } from './inputs/file-tail.ts';
-import { inputName, inputParsers } from './inputs/line-formats.ts';
+import { type PlannedInput, planInputs } from './inputs/input-plan.ts';
+import { type AgentInput, inputName, inputParsers } from './inputs/line-formats.ts';
 import { RejectionReporter } from './inputs/rejections.ts';
 import { MAX_UNSETTLED_LINES, type SocketInput, STREAM_TICK_MS, startSocketInput } from './inputs/socket-inputs.ts';
 import { agentMetricsRefresher } from './metrics.ts';
@@ -53,13 +55,25 @@ export function asNdjson(body: Buffer): Buffer {
   }
 }
 
+/** One running input, as the agent reports it (tests, status). */
+export interface AgentInputInfo {
+  name: string;
+  type: AgentInput['type'];
+  /** The bound port of a tcp, syslog or http input. */
+  port: number | undefined;
+}
+
 export interface RunningAgent {
-  /** URL of the first http input, when there is one. */
-  httpUrl: string | undefined;
+  /** URL of the first http input, when there is one (follows reloads). */
+  readonly httpUrl: string | undefined;
   shipper: Shipper;
   spool: Spool;
-  /** The tcp and syslog inputs, in config order. */
-  sockets: SocketInput[];
+  /** The tcp and syslog inputs, in config order (follows reloads). */
+  readonly sockets: SocketInput[];
+  /** Every running input, in config order (follows reloads). */
+  readonly inputs: AgentInputInfo[];
+  /** The config the agent runs on now. */
+  readonly config: SpillwayConfig;
   /** Lines dropped at the edge because their logId was over its quota, per logId. */
   quotaDropped: ReadonlyMap<string, number>;
   telemetry: Telemetry;
@@ -67,6 +81,13 @@ export interface RunningAgent {
   metricsUrl: string | undefined;
   /** Resolves when stdin ended and its lines are settled (only with a stdin input). */
   stdinDone: Promise<void> | undefined;
+  /**
+   * Applies a new config live (a reload, config/reload.ts): inputs added, removed or changed,
+   * the uplink token, the logIds (quotas, criticality, metric labels). All of it or nothing:
+   * it throws, with the old config still in force, when a new input cannot start or the new
+   * config changes a key the agent only reads at start (config/diff.ts RESTART_KEYS).
+   */
+  reconfigure(next: SpillwayConfig): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,11 +100,46 @@ export interface AgentOptions {
   telemetry?: Telemetry;
 }
 
+/** One input, started on its own and drained on its own (a reload touches only the inputs it changes). */
+interface RunningInput {
+  readonly name: string;
+  readonly input: AgentInput;
+  readonly socket?: SocketInput;
+  /** The bound port of an http input. */
+  readonly httpPort?: number;
+  /** Stops taking lines, settles what it took (shipped or spooled), writes checkpoints, closes sockets. */
+  close(): Promise<void>;
+}
+
+type Buckets = ReadonlyMap<string, TokenBucket>;
+
+/**
+ * Per-logId token buckets from the logIds' quotas: one second of burst. A bucket whose
+ * quota a reload left as it was is kept, with the tokens it has.
+ */
+function bucketsOf(logIds: SpillwayConfig['logIds'], previous: Buckets = new Map()): Buckets {
+  const out = new Map<string, TokenBucket>();
+  for (const l of logIds) {
+    if (!l.quota) continue;
+    const rate = l.quota.recordsPerSec;
+    const old = previous.get(l.id);
+    out.set(
+      l.id,
+      old !== undefined && old.ratePerSec === rate
+        ? old
+        : new TokenBucket({ ratePerSec: rate, burst: Math.max(1, rate) }),
+    );
+  }
+  return out;
+}
+
 export async function startAgent(config: SpillwayConfig, options: AgentOptions = {}): Promise<RunningAgent> {
   const log = options.logger ?? createLogger('agent');
   const a = config.agent;
+  /** The config in force: a reload replaces it whole, once everything of it applied. */
+  let current = config;
   // The same criticality the router gives the record (placement computes it for both).
-  const criticalityOfLine = (l: AgentLine): Criticality => criticalityOfRecord(l, config);
+  const criticalityOfLine = (l: AgentLine): Criticality => criticalityOfRecord(l, current);
 
   const spool = await Spool.open({
     directory: a.spool.directory,
@@ -100,38 +156,35 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
   const shipper = new Shipper({ uplink, compression: a.uplink.compression, spool, batch: a.uplink.batch, log });
   shipper.start();
   const telemetry = options.telemetry ?? new Telemetry('agent');
-  const sockets: SocketInput[] = [];
-  const refreshMetrics = agentMetricsRefresher(telemetry, shipper, spool, () =>
-    sockets.reduce((n, s) => n + s.stats.shed, 0),
-  );
+  /** Every input running now, in config order by name (a reload swaps it whole). */
+  let units = new Map<string, RunningInput>();
+  /** Started and not yet closed, including the ones a reload is starting: what the shed count sums. */
+  const live = new Set<RunningInput>();
+  /** UDP lines shed by socket inputs a reload closed (the metric is a counter: it must not go back). */
+  let retiredShed = 0;
+  const shedTotal = () => [...live].reduce((n, u) => n + (u.socket?.stats.shed ?? 0), retiredShed);
+  const refreshMetrics = agentMetricsRefresher(telemetry, shipper, spool, shedTotal);
   const expose = () => {
     refreshMetrics();
     return telemetry.expose();
   };
   // logId labels only for configured logIds (bounded cardinality); the rest count as the fallback.
-  const configured = new Set(config.logIds.map((l) => l.id));
-  const labelOf = (logId: string) => (configured.has(logId) ? logId : (config.router.fallbackLogId ?? 'unconfigured'));
+  let configured = new Set(config.logIds.map((l) => l.id));
+  const labelOf = (logId: string) => (configured.has(logId) ? logId : (current.router.fallbackLogId ?? 'unconfigured'));
   const stamp = makeStamp(os.hostname(), a.origin);
-  // Per-logId token buckets from the logIds' quotas: one second of burst.
-  const buckets = new Map(
-    config.logIds
-      .filter((l) => l.quota)
-      .map((l) => [
-        l.id,
-        new TokenBucket({ ratePerSec: l.quota!.recordsPerSec, burst: Math.max(1, l.quota!.recordsPerSec) }),
-      ]),
-  );
+  let buckets = bucketsOf(config.logIds);
   const quotaDropped = new Map<string, number>();
-  // Never silent: every input's refused lines are counted, logged (rate-limited) and summed at stop.
-  const reporters: RejectionReporter[] = [];
+  // Never silent: every input's refused lines are counted, logged (rate-limited) and summed
+  // at stop. One reporter per input name, kept when a reload restarts or removes the input.
+  const reporters = new Map<string, RejectionReporter>();
   const reporterOf = (name: string) => {
-    const r = new RejectionReporter({ input: name, log, telemetry });
-    reporters.push(r);
+    let r = reporters.get(name);
+    if (r === undefined) {
+      r = new RejectionReporter({ input: name, log, telemetry });
+      reporters.set(name, r);
+    }
     return r;
   };
-  const servers: http.Server[] = [];
-  let httpInFlight = 0;
-  let httpIdle: (() => void) | undefined;
 
   /** Ships parsed lines grouped by criticality; resolves when all are settled. */
   async function shipLines(
@@ -196,11 +249,13 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     return { accepted: accepted0 - (rejected.length - before), rejected };
   }
 
-  const files: FileTailInput[] = [];
-  for (const [n, input] of a.inputs.entries()) {
-    if (input.type !== 'file' && input.type !== 'kubernetes') continue;
+  async function startFileInput(
+    input: Extract<AgentInput, { type: 'file' | 'kubernetes' }>,
+    n: number,
+  ): Promise<RunningInput> {
+    const name = inputName(input, n);
     const parsers = inputParsers(input, stamp, log);
-    const reporter = reporterOf(inputName(input, n));
+    const reporter = reporterOf(name);
     const tail = new FileTailInput({
       include: [...input.include],
       exclude: [...input.exclude],
@@ -213,42 +268,48 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
       onReject: (r, source) => reporter.reject(r, source),
       log,
     });
-    await tail.start();
-    files.push(tail);
+    try {
+      await tail.start();
+    } catch (err) {
+      await tail.close();
+      throw err;
+    }
+    // close(): stops reading, waits for the lines in flight to settle, writes the checkpoint.
+    return { name, input, close: () => tail.close() };
   }
 
-  for (const [n, input] of a.inputs.entries()) {
-    if (input.type !== 'tcp' && input.type !== 'syslog') continue;
+  async function startSocket(input: Extract<AgentInput, { type: 'tcp' | 'syslog' }>, n: number) {
     const kind = input.type === 'tcp' ? 'tcp' : input.protocol === 'tcp' ? 'syslog-tcp' : 'syslog-udp';
     const name = inputName(input, n);
     const reporter = reporterOf(name);
     const parsers = input.type === 'tcp' ? inputParsers(input, stamp, log) : undefined;
-    sockets.push(
-      await startSocketInput({
-        kind,
-        host: input.listen.host,
-        port: input.listen.port,
-        stamp,
-        defaultLogId: input.defaultLogId,
-        ...(parsers === undefined ? {} : { parser: parsers.stream }),
-        onLines: (lines) => {
-          reporter.accepted(name, lines.length);
-          return shipLines(lines);
-        },
-        overBudget: () => shipper.queuedBytes > MAX_QUEUED_BYTES,
-        onReject: (r) => reporter.reject(r, name),
-        log,
-      }),
-    );
+    const socket = await startSocketInput({
+      kind,
+      host: input.listen.host,
+      port: input.listen.port,
+      stamp,
+      defaultLogId: input.defaultLogId,
+      ...(parsers === undefined ? {} : { parser: parsers.stream }),
+      onLines: (lines) => {
+        reporter.accepted(name, lines.length);
+        return shipLines(lines);
+      },
+      overBudget: () => shipper.queuedBytes > MAX_QUEUED_BYTES,
+      onReject: (r) => reporter.reject(r, name),
+      log,
+    });
+    return { name, input, socket, close: () => socket.close() };
   }
 
-  for (const [n, input] of a.inputs.entries()) {
-    if (input.type !== 'http') continue;
-    const reporter = reporterOf(inputName(input, n));
+  async function startHttpInput(input: Extract<AgentInput, { type: 'http' }>, n: number): Promise<RunningInput> {
+    const name = inputName(input, n);
+    const reporter = reporterOf(name);
+    let inFlight = 0;
+    let idle: (() => void) | undefined;
     const server = http.createServer((req, res) => {
-      httpInFlight++;
+      inFlight++;
       res.on('close', () => {
-        if (--httpInFlight === 0) httpIdle?.();
+        if (--inFlight === 0) idle?.();
       });
       const route = (req.url ?? '').split('?')[0];
       if (req.method === 'GET' && route === '/metrics') {
@@ -305,26 +366,38 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
       server.once('error', reject);
       server.listen(input.listen.port, input.listen.host, () => resolve());
     });
-    servers.push(server);
-    log.info({ url: `http://${input.listen.host}:${(server.address() as AddressInfo).port}` }, 'http input listening');
+    const port = (server.address() as AddressInfo).port;
+    log.info({ url: `http://${input.listen.host}:${port}` }, 'http input listening');
+    return {
+      name,
+      input,
+      httpPort: port,
+      // Stop taking new requests; the ones in flight get their answers (their lines settle in
+      // the spool at the latest).
+      async close() {
+        server.close();
+        server.closeIdleConnections();
+        if (inFlight === 0) return;
+        await Promise.race([
+          new Promise<void>((r) => {
+            idle = r;
+          }),
+          new Promise((r) => setTimeout(r, HTTP_INPUT_REQUEST_TIMEOUT_MS).unref()),
+        ]);
+      },
+    };
   }
 
   // stdin: a stream of lines in the input's format, shipped in chunks as they come; reading
   // pauses while too many lines are unsettled, so a slow router backs up into the pipe, not into memory.
-  const stdinIndex = a.inputs.findIndex((i) => i.type === 'stdin');
-  const stdinInput = a.inputs[stdinIndex];
   let stdinDone: Promise<void> | undefined;
-  let stdinTimer: NodeJS.Timeout | undefined;
-  /** Stopping while stdin is still open: its partial last line and open message are shipped too. */
-  let stdinFinish: (() => void) | undefined;
-  if (options.stdinLogId !== undefined || stdinInput?.type === 'stdin') {
-    const input =
-      stdinInput?.type === 'stdin'
-        ? { ...stdinInput, defaultLogId: options.stdinLogId ?? stdinInput.defaultLogId }
-        : { type: 'stdin' as const, format: 'auto' as const, defaultLogId: options.stdinLogId };
-    const name = inputName(input, Math.max(0, stdinIndex));
+  function startStdinInput(input: Extract<AgentInput, { type: 'stdin' }>, n: number): RunningInput {
+    const name = inputName(input, n);
     const reporter = reporterOf(name);
     const parsers = inputParsers(input, stamp, log);
+    let stdinTimer: NodeJS.Timeout | undefined;
+    /** Stopping while stdin is still open: its partial last line and open message are shipped too. */
+    let stdinFinish: (() => void) | undefined;
     stdinDone = new Promise<void>((resolve) => {
       const pending = new Set<Promise<void>>();
       let batch: AgentLine[] = [];
@@ -375,52 +448,205 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
         void Promise.all(pending).then(() => resolve());
       });
     });
+    return {
+      name,
+      input,
+      close: async () => {
+        stdinFinish?.();
+      },
+    };
   }
+
+  /** Starts one input alone; a failed start leaves nothing of it running. */
+  async function startInput(input: AgentInput, n: number): Promise<RunningInput> {
+    let unit: RunningInput;
+    switch (input.type) {
+      case 'file':
+      case 'kubernetes':
+        unit = await startFileInput(input, n);
+        break;
+      case 'tcp':
+      case 'syslog':
+        unit = await startSocket(input, n);
+        break;
+      case 'http':
+        unit = await startHttpInput(input, n);
+        break;
+      case 'stdin':
+        unit = startStdinInput(input, n);
+        break;
+    }
+    live.add(unit);
+    return unit;
+  }
+
+  /** Drains and closes one input; its shed count stays in the metric. */
+  async function closeInput(unit: RunningInput): Promise<void> {
+    await unit.close();
+    if (live.delete(unit)) retiredShed += unit.socket?.stats.shed ?? 0;
+  }
+
+  /** The --stdin flag makes a stdin input of its own when the config has none. */
+  const inputsOf = (c: SpillwayConfig): readonly AgentInput[] =>
+    options.stdinLogId !== undefined && !c.agent.inputs.some((i) => i.type === 'stdin')
+      ? [...c.agent.inputs, { type: 'stdin', format: 'auto', defaultLogId: options.stdinLogId }]
+      : c.agent.inputs.map((i) =>
+          i.type === 'stdin' && options.stdinLogId !== undefined ? { ...i, defaultLogId: options.stdinLogId } : i,
+        );
 
   let metrics: MetricsServer | undefined;
-  if (options.metricsPort !== undefined) {
-    metrics = await startMetricsServer(telemetry, { port: options.metricsPort, expose });
+  try {
+    for (const [n, input] of inputsOf(config).entries()) {
+      const unit = await startInput(input, n);
+      units.set(unit.name, unit);
+    }
+    if (options.metricsPort !== undefined) {
+      metrics = await startMetricsServer(telemetry, { port: options.metricsPort, expose });
+    }
+  } catch (err) {
+    // Nothing stays half-started: the inputs that did start are drained, the spool closed.
+    await Promise.all([...live].map((u) => closeInput(u).catch(() => {})));
+    await shipper.close();
+    await spool.close();
+    for (const r of reporters.values()) r.close();
+    throw err;
   }
 
-  const first = servers[0]?.address() as AddressInfo | undefined;
+  /** Applies `next` whole or throws with the old config in force (see RunningAgent.reconfigure). */
+  async function apply(next: SpillwayConfig): Promise<void> {
+    if (closed) throw new Error('the agent is stopped');
+    const previous = current;
+    const restart = restartRequired(changedPaths(previous, next), 'agent');
+    if (restart.length > 0) {
+      throw new Error(restart.map((r) => `${r.path} changed: restart the agent to apply it (${r.why})`).join('; '));
+    }
+    const plan = planInputs(inputsOf(previous), inputsOf(next));
+    // stdin is read once per process: it cannot be opened again, nor handed to a new input.
+    const stdin = [...plan.stop.map((name) => units.get(name)!), ...plan.start].find((u) => u.input.type === 'stdin');
+    if (stdin !== undefined) {
+      throw new Error(
+        `agent.inputs: the stdin input "${stdin.name}" cannot be added, removed or changed by a reload: restart the agent`,
+      );
+    }
+    const started = new Map<string, RunningInput>();
+    const startAll = async (which: readonly PlannedInput[]) => {
+      for (const s of which) started.set(s.name, await startInput(s.input, s.index));
+    };
+    const undoStarts = () => Promise.all([...started.values()].map((u) => closeInput(u).catch(() => {})));
+    // 1. New inputs that need nothing the old ones hold: a port that cannot be bound fails
+    //    the reload here, before anything running was touched.
+    try {
+      await startAll(plan.start.filter((s) => s.startFirst));
+    } catch (err) {
+      await undoStarts();
+      throw err;
+    }
+    // 2. Inputs going away are drained: their lines settle, file checkpoints are written.
+    const stopping = plan.stop.map((name) => units.get(name)!);
+    for (const r of await Promise.allSettled(stopping.map((u) => closeInput(u)))) {
+      if (r.status === 'rejected')
+        log.warn({ err: (r.reason as Error).message }, 'config reload: closing an input failed');
+    }
+    // 3. Inputs that needed what the old ones held (the same port, the same files).
+    try {
+      await startAll(plan.start.filter((s) => !s.startFirst));
+    } catch (err) {
+      // Back to the old inputs (a port taken meanwhile by another process, a checkpoint
+      // directory gone): the old ones start again from their config and checkpoints.
+      await undoStarts();
+      const restarted = await Promise.allSettled(
+        stopping.map(async (u) => {
+          const index = inputsOf(previous).findIndex((i, n) => inputName(i, n) === u.name);
+          units.delete(u.name);
+          units.set(u.name, await startInput(u.input, index));
+        }),
+      );
+      units = new Map(
+        inputsOf(previous).flatMap((i, n): [string, RunningInput][] => {
+          const u = units.get(inputName(i, n));
+          return u === undefined ? [] : [[u.name, u]];
+        }),
+      );
+      for (const r of restarted) {
+        if (r.status === 'rejected') {
+          log.error({ err: (r.reason as Error).message }, 'config reload: an old input could not be started again');
+        }
+      }
+      throw err;
+    }
+    // 4. Everything started: the new config is in force.
+    const nextUnits = new Map<string, RunningInput>();
+    for (const [n, input] of inputsOf(next).entries()) {
+      const name = inputName(input, n);
+      nextUnits.set(name, started.get(name) ?? units.get(name)!);
+    }
+    units = nextUnits;
+    uplink.setToken(next.agent.uplink.token);
+    buckets = bucketsOf(next.logIds, buckets);
+    configured = new Set(next.logIds.map((l) => l.id));
+    current = next;
+    log.info(
+      {
+        added: plan.start.filter((s) => !plan.changed.includes(s.name)).map((s) => s.name),
+        removed: plan.stop.filter((name) => !plan.changed.includes(name)),
+        restarted: plan.changed,
+      },
+      'agent: new config applied',
+    );
+  }
+
+  let closed = false;
+  /** One reconfigure or close at a time. */
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(f: () => Promise<T>): Promise<T> => {
+    const p = queue.then(f);
+    queue = p.catch(() => {});
+    return p;
+  };
+
   return {
     telemetry,
     metricsUrl: metrics?.url,
-    httpUrl: first ? `http://127.0.0.1:${first.port}` : undefined,
+    get httpUrl() {
+      const first = [...units.values()].find((u) => u.httpPort !== undefined);
+      return first ? `http://127.0.0.1:${first.httpPort}` : undefined;
+    },
     shipper,
     spool,
-    sockets,
+    get sockets() {
+      return [...units.values()].flatMap((u) => (u.socket ? [u.socket] : []));
+    },
+    get inputs() {
+      return [...units.values()].map((u) => ({
+        name: u.name,
+        type: u.input.type,
+        port: u.socket?.port ?? u.httpPort,
+      }));
+    },
+    get config() {
+      return current;
+    },
     quotaDropped,
     stdinDone,
-    async close() {
-      // Stop taking new work, let requests already in flight get their answers (their lines
-      // settle in the spool at the latest), then spool what is still batched.
-      for (const s of servers) {
-        s.close();
-        s.closeIdleConnections();
-      }
-      await Promise.all([...sockets.map((s) => s.close()), ...files.map((f) => f.close())]);
-      if (httpInFlight > 0) {
-        await Promise.race([
-          new Promise<void>((r) => {
-            httpIdle = r;
-          }),
-          new Promise((r) => setTimeout(r, HTTP_INPUT_REQUEST_TIMEOUT_MS).unref()),
-        ]);
-      }
-      stdinFinish?.();
-      await shipper.close();
-      await spool.close();
-      await metrics?.close();
-      for (const r of reporters) r.close();
-      const rejected = reporters.reduce((n, r) => n + r.rejected, 0);
-      const rejectedByInput = Object.fromEntries(
-        reporters.filter((r) => r.rejected > 0).map((r) => [r.input, Object.fromEntries(r.total)]),
-      );
-      // UDP lines shed past the queue budget: only the input knew of them.
-      const inputShed = sockets.reduce((n, s) => n + s.stats.shed, 0);
-      log.info({ ...shipper.stats, inputShed, rejected, rejectedByInput }, 'agent stopped');
-    },
+    reconfigure: (next) => serial(() => apply(next)),
+    close: () =>
+      serial(async () => {
+        closed = true;
+        // Stop taking new work, let requests already in flight get their answers (their lines
+        // settle in the spool at the latest), then spool what is still batched.
+        await Promise.all([...live].map((u) => closeInput(u)));
+        await shipper.close();
+        await spool.close();
+        await metrics?.close();
+        for (const r of reporters.values()) r.close();
+        const all = [...reporters.values()];
+        const rejected = all.reduce((n, r) => n + r.rejected, 0);
+        const rejectedByInput = Object.fromEntries(
+          all.filter((r) => r.rejected > 0).map((r) => [r.input, Object.fromEntries(r.total)]),
+        );
+        // UDP lines shed past the queue budget: only the input knew of them.
+        log.info({ ...shipper.stats, inputShed: shedTotal(), rejected, rejectedByInput }, 'agent stopped');
+      }),
   };
 }
 
