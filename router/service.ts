@@ -4,6 +4,7 @@
  * SIGINT, then drains in-flight batches and closes the producers.
  */
 import { kafkaClusterOf } from '../config/cluster.ts';
+import { diffConfigs } from '../config/diff.ts';
 import type { SpillwayConfig } from '../config/schema.ts';
 import { KafkaProducer, type ProduceRecord } from '../core/kafka/index.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
@@ -32,6 +33,13 @@ export interface RouterOptions {
 
 export interface RunningRouter extends Gateway {
   telemetry: Telemetry;
+  /**
+   * A live reload (config/reload.ts calls it with a validated config whose restart-only
+   * keys are unchanged): creates the new plan's missing topics first, and only when every
+   * cluster that gains topics has them, switches placement, tokens and quotas. Throws with
+   * nothing switched when a topic cannot be created.
+   */
+  reconfigure(next: SpillwayConfig): Promise<void>;
 }
 
 /** Wraps a producer to remember the cluster's last failure, for /readyz. */
@@ -58,21 +66,23 @@ export async function startRouter(config: SpillwayConfig, options: RouterOptions
   const telemetry = options.telemetry ?? new Telemetry('router');
   const log = options.logger ?? createLogger('router');
   const admission = options.admission === undefined ? cpuAdmission(telemetry) : (options.admission ?? undefined);
+  let current = config;
   let quota = options.quota;
+  let manager: QuotaManager | undefined;
   if (!quota) {
-    const manager = QuotaManager.fromConfig(config);
+    manager = QuotaManager.fromConfig(config);
     manager.start();
     // Redis state for dashboards: 1 = leases refreshed through Redis, 0 = running on the last lease / a local share.
     const gauge = setInterval(() => {
-      const st = manager.stats();
+      const st = manager!.stats();
       if (st.redis !== 'off') telemetry.set('spillway_quota_redis_up', st.redis === 'ok' ? 1 : 0);
     }, 1_000);
     gauge.unref();
     quota = {
-      check: (logId, records, bytes) => manager.check(logId, records, bytes),
+      check: (logId, records, bytes) => manager!.check(logId, records, bytes),
       stop: async () => {
         clearInterval(gauge);
-        await manager.stop();
+        await manager!.stop();
       },
     };
   }
@@ -87,7 +97,7 @@ export async function startRouter(config: SpillwayConfig, options: RouterOptions
   const retryTimers = new Set<NodeJS.Timeout>();
   const provision = async (cluster: string): Promise<void> => {
     try {
-      const [r] = await provisionTopics(config, undefined, [cluster]);
+      const [r] = await provisionTopics(current, undefined, [cluster]);
       senders.get(cluster)!.provisioned = true;
       if (r && r.created.length > 0) log.info({ cluster, created: r.created }, 'created topics');
       for (const m of r?.mismatched ?? [])
@@ -141,6 +151,24 @@ export async function startRouter(config: SpillwayConfig, options: RouterOptions
   return {
     ...gateway,
     telemetry,
+    async reconfigure(next) {
+      const gaining = [...new Set(diffConfigs(current, next).topicsToCreate.map((t) => t.cluster))];
+      if (gaining.length > 0) {
+        try {
+          const results = await provisionTopics(next, undefined, gaining);
+          for (const r of results)
+            if (r.created.length > 0) log.info({ cluster: r.cluster, created: r.created }, 'created topics');
+        } catch (err) {
+          throw new Error(
+            `creating the new plan's topics on ${gaining.join(', ')} failed, so nothing was switched: ${(err as Error).message}`,
+            { cause: err },
+          );
+        }
+      }
+      current = next;
+      manager?.reconfigure(next.logIds, next.router.fallbackLogId);
+      gateway.reconfigure(next);
+    },
     async close() {
       stopped = true;
       for (const t of retryTimers) clearTimeout(t);

@@ -41,6 +41,12 @@ export interface GatewayOptions {
 export interface Gateway {
   url: string;
   server: http.Server;
+  /**
+   * A live config reload: the next request is placed, authenticated and bounded by `next`;
+   * requests in flight finish on the config they started with. The server's socket and
+   * timeouts stay (config/diff.ts lists those keys as restart-only).
+   */
+  reconfigure(next: SpillwayConfig): void;
   /** Stops accepting, waits for in-flight batches (up to the request timeout), closes. */
   close(): Promise<void>;
 }
@@ -86,15 +92,18 @@ export function statusOf(o: BatchOutcome): number {
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
-  const { config, telemetry } = opts;
-  const rc = config.router;
+  const { telemetry } = opts;
+  let config = opts.config;
   const clock = opts.clock ?? systemClock;
-  const tokens = new TokenCheck(rc.tokens);
+  let tokens = new TokenCheck(config.router.tokens);
   let draining = false;
   let inflight = 0;
   let idle: (() => void) | undefined;
 
   async function handleBatchRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<number> {
+    // One config for the whole request, even when a reload lands while it is in flight.
+    const cfg = config;
+    const rc = cfg.router;
     if (req.method !== 'POST') {
       send(res, 405, { error: `use POST for ${BATCH_PATH}` }, { allow: 'POST' });
       return 405;
@@ -135,7 +144,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       send(res, 504, { error: 'the request deadline passed before its records could be produced' });
       return 504;
     }
-    const batch = prepareBatch(body, config, telemetry);
+    const batch = prepareBatch(body, cfg, telemetry);
     const ticket = batch.criticality && opts.admission ? opts.admission.tryAcquire(batch.criticality) : undefined;
     if (ticket && !ticket.ok) {
       telemetry.inc(
@@ -153,7 +162,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     try {
       const outcome = await deliverBatch(batch, {
-        config,
+        config: cfg,
         senders: opts.senders,
         quota: opts.quota,
         telemetry,
@@ -224,6 +233,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         if (inflight === 0) idle?.();
       });
   });
+  const rc = config.router;
   server.requestTimeout = rc.requestTimeoutMs + 1_000;
   server.headersTimeout = Math.min(rc.requestTimeoutMs, 10_000);
   server.keepAliveTimeout = rc.idleTimeoutMs;
@@ -235,6 +245,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   return {
     url: `http://${addr.address}:${addr.port}`,
     server,
+    reconfigure(next) {
+      config = next;
+      tokens = new TokenCheck(next.router.tokens);
+    },
     async close() {
       draining = true;
       server.close();

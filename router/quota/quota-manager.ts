@@ -83,8 +83,8 @@ export class QuotaManager {
   readonly instanceId: string;
   readonly #clock: Clock;
   readonly #quota: DeepReadonly<RouterQuotaConfig> | undefined;
-  readonly #specs: Map<string, LogIdQuotaSpec>;
-  readonly #fallbackLogId: string | undefined;
+  #specs: Map<string, LogIdQuotaSpec>;
+  #fallbackLogId: string | undefined;
   readonly #store: DemandStore | undefined;
   readonly #demand: DemandWindow;
   readonly #limits = new Map<string, Limits>();
@@ -110,12 +110,7 @@ export class QuotaManager {
     this.#fallbackLogId = options.fallbackLogId;
     this.#burstMs = options.quota?.burstMs ?? DEFAULT_QUOTA_BURST_MS;
     this.instanceId = options.quota?.instanceId ?? defaultInstanceId();
-    this.#specs = new Map(
-      options.logIds.map((l) => [
-        l.id,
-        { importance: l.importance, recordsPerSec: l.quota?.recordsPerSec, bytesPerSec: l.quota?.bytesPerSec },
-      ]),
-    );
+    this.#specs = specsOf(options.logIds);
     // Without a quota section the window only feeds stats; 5 s matches the section's default.
     this.#demand = new DemandWindow(options.quota?.demandWindowMs ?? 5_000, this.#clock);
     const q = options.quota;
@@ -176,6 +171,19 @@ export class QuotaManager {
       retryAfterMs: Number.isFinite(wait) ? wait : (this.#quota?.leaseMs ?? ZERO_RATE_RETRY_FLOOR_MS),
       reason,
     };
+  }
+
+  /**
+   * A live config reload: new logIds, removed ones, changed quotas and importance. Rates
+   * apply at once from the local share (the buckets keep their tokens when a rate changes);
+   * with a global quota the next lease round, started now, replaces them.
+   */
+  reconfigure(logIds: QuotaManagerOptions['logIds'], fallbackLogId: string | undefined): void {
+    this.#specs = specsOf(logIds);
+    this.#fallbackLogId = fallbackLogId;
+    for (const id of [...this.#limits.keys()]) if (!this.#specs.has(id)) this.#limits.delete(id);
+    this.#applyLocalShare(this.#demand.rates());
+    if (this.#timer !== undefined) void this.leaseOnce();
   }
 
   /** Starts the lease loop (first round now); a no-op without a quota section. */
@@ -310,6 +318,15 @@ export class QuotaManager {
     old.setRate(rate, burst);
     return old;
   }
+}
+
+function specsOf(logIds: QuotaManagerOptions['logIds']): Map<string, LogIdQuotaSpec> {
+  return new Map(
+    logIds.map((l) => [
+      l.id,
+      { importance: l.importance, recordsPerSec: l.quota?.recordsPerSec, bytesPerSec: l.quota?.bytesPerSec },
+    ]),
+  );
 }
 
 function finite(x: number): number | null {
