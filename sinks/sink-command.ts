@@ -5,13 +5,15 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
+import { ConfigReloader } from '../config/reload.ts';
 import { SpillwayError } from '../core/errors.ts';
+import { createLogger } from '../core/logger.ts';
 import { type MetricsServer, metricsPortOption, startMetricsServer } from '../core/metrics-server.ts';
 import { Telemetry } from '../core/telemetry.ts';
 import { replayDeadLetters } from './runtime/dlq-replay.ts';
-import { type RunningSink, startSink } from './runtime/sink-service.ts';
+import { SinkSet } from './runtime/sink-set.ts';
 
-export const SINK_HELP = `spillway sink --config FILE [--name SINK] [--metrics-port N [--metrics-host ADDR]]
+export const SINK_HELP = `spillway sink --config FILE [--name SINK] [--metrics-port N [--metrics-host ADDR]] [--watch-config]
 
 Runs the named sink (default: every sink in the config): its consumer group
 spw.sink.<name> on every cluster carrying its logIds, and its gutter drainer
@@ -19,7 +21,13 @@ spw.gutter.<name>. SIGTERM or SIGINT stops fetching, finishes or spills what is 
 commits and exits. In production run one process per sink (--name): sinks in one process
 share its CPU, so a sink busy spilling can slow the others. --metrics-port serves
 /metrics, /healthz and /readyz on 127.0.0.1, or on --metrics-host (0.0.0.0 in a container,
-so the monitor in another container can scrape it).`;
+so the monitor in another container can scrape it).
+SIGHUP reloads the config file, and so does any change of it with --watch-config. Each sink
+is handled alone: one whose logIds change takes the next record by the new config; one
+whose settings or topics change finishes its in-flight writes, commits and restarts; one
+whose logIds move to other topics first drains the old ones; sinks added or removed start
+or stop; the others never notice. A file that fails validation or changes clusters is
+refused and logged, and the sinks keep their config.`;
 
 export const DLQ_HELP = `spillway dlq replay --config FILE --sink NAME
 
@@ -52,8 +60,9 @@ export async function sinkCommand(args: string[]): Promise<number> {
       name: { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
+      'watch-config': { type: 'boolean' },
     },
-    'spillway sink --config FILE [--name SINK] [--metrics-port N [--metrics-host ADDR]]',
+    'spillway sink --config FILE [--name SINK] [--metrics-port N [--metrics-host ADDR]] [--watch-config]',
   );
   if (values.help) {
     console.log(SINK_HELP);
@@ -75,9 +84,23 @@ export async function sinkCommand(args: string[]): Promise<number> {
     );
   }
   const telemetry = new Telemetry('sink');
-  const running: RunningSink[] = [];
-  // In parallel: one sink's slow start (a hanging destination's health check) must not delay the others.
-  running.push(...(await Promise.all(names.map((name) => startSink(config, name, { telemetry })))));
+  const log = createLogger('sink');
+  const sinks = new SinkSet(config, {
+    telemetry,
+    logger: log,
+    ...(typeof values.name === 'string' ? { names: [values.name] } : {}),
+  });
+  await sinks.start();
+  const reloader = new ConfigReloader({
+    file: values.config,
+    component: 'sink',
+    current: config,
+    apply: (next) => sinks.reconfigure(next),
+    telemetry,
+    log,
+    watch: values['watch-config'] === true,
+  });
+  await reloader.start();
   let metrics: MetricsServer | undefined;
   if (port !== undefined) {
     metrics = await startMetricsServer(telemetry, {
@@ -87,7 +110,7 @@ export async function sinkCommand(args: string[]): Promise<number> {
         ready: true,
         detail: {
           sinks: Object.fromEntries(
-            running.map((s) => [s.name, s.main.breaker === 'closed' ? 'ok' : 'destination down']),
+            sinks.running.map((s) => [s.name, s.main.breaker === 'closed' ? 'ok' : 'destination down']),
           ),
         },
       }),
@@ -99,7 +122,8 @@ export async function sinkCommand(args: string[]): Promise<number> {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
-  await Promise.all(running.map((s) => s.close()));
+  reloader.stop();
+  await sinks.close();
   await metrics?.close();
   return 0;
 }

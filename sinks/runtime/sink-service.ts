@@ -36,6 +36,12 @@ export interface RunningSink {
   telemetry: Telemetry;
   main: SinkWorker;
   drainer: SinkWorker | undefined;
+  /**
+   * A live reload that leaves the sink's own settings and topics as they are but changes
+   * which logIds it takes (a logId added to or removed from it, or one added elsewhere that
+   * it used to take as an unknown logId): the next fetched record is judged by `next`.
+   */
+  retarget(next: SpillwayConfig): void;
   close(): Promise<void>;
 }
 
@@ -115,6 +121,7 @@ export async function startSink(
   const bySource = new Map<string, string[]>();
   for (const r of plan.consumes) bySource.set(r.cluster, [...(bySource.get(r.cluster) ?? []), r.topic]);
   const mainSources: WorkerSource[] = [...bySource].map(([name, topics]) => ({ cluster: clusterOf(name), topics }));
+  let accept = acceptFor(config, sink);
   const main = new SinkWorker({
     mode: 'main',
     sink,
@@ -122,7 +129,7 @@ export async function startSink(
     sources: mainSources,
     destination,
     spill,
-    accept: acceptFor(config, sink),
+    accept: (id) => accept(id),
     concurrency: sink.concurrency,
     telemetry,
     log,
@@ -165,6 +172,9 @@ export async function startSink(
     telemetry,
     main,
     drainer,
+    retarget(next) {
+      accept = acceptFor(next, sink);
+    },
     async close() {
       clearInterval(stateTimer);
       await main.close();

@@ -1,0 +1,247 @@
+/**
+ * The sinks one `spillway sink` process runs, and how a live config reload reaches them
+ * (config/reload.ts calls `reconfigure`). Each sink is handled alone, the others never
+ * notice:
+ *
+ * - settings, topics and logIds unchanged: nothing happens;
+ * - only the logIds it takes changed: the next record is judged by the new config, no
+ *   restart (RunningSink.retarget);
+ * - its own section or its topics changed: its workers stop (in-flight writes finish,
+ *   offsets are committed: at most its in-flight records are delivered again) and start on
+ *   the new config;
+ * - added to the config (when the process runs every sink): started; removed: stopped.
+ *
+ * A sink whose logIds move to other topics keeps reading the topics that leave its plan
+ * until its group has consumed them to the end and they have stopped growing (the routers
+ * write the new topics): only then does it switch, and it reads the new topics from the
+ * earliest offset. So nothing written to the old topics is left behind, and one host's
+ * records of one channel are delivered in the order they were written. Until then it runs
+ * on the previous config and says why in the log.
+ */
+
+import { kafkaClusterOf } from '../../config/cluster.ts';
+import { changedPaths, isUnder } from '../../config/diff.ts';
+import type { SpillwayConfig } from '../../config/schema.ts';
+import { KafkaAdmin } from '../../core/kafka/index.ts';
+import type { Logger } from '../../core/logger.ts';
+import { planPlacement, type TopicRef } from '../../router/placement-plan.ts';
+import { type RunningSink, type SinkServiceOptions, sinkGroupId, startSink } from './sink-service.ts';
+
+/** How often a sink waiting on a placement move checks the old topics. */
+export const DRAIN_POLL_MS = 1_000;
+/** The old topics' end offsets must hold still this long (the routers write elsewhere now). */
+export const DEFAULT_DRAIN_QUIET_MS = 10_000;
+/** A sink still waiting logs why this often. */
+const DRAIN_LOG_EVERY_MS = 30_000;
+
+export interface SinkSetOptions extends SinkServiceOptions {
+  /** Run just these sinks (`--name`); default every sink of the config, following reloads. */
+  names?: readonly string[];
+  logger: Logger;
+  drainQuietMs?: number;
+}
+
+const refKey = (r: TopicRef) => `${r.cluster}/${r.topic}`;
+
+/** What forces a sink's workers to restart: its section, the topics it reads, its side topics. */
+function shapeOf(config: SpillwayConfig, name: string): string {
+  const plan = planPlacement(config).sinks.find((s) => s.name === name);
+  return JSON.stringify({
+    sink: config.sinks.find((s) => s.name === name),
+    consumes: plan?.consumes.map(refKey),
+    gutter: plan?.gutter.map(refKey),
+    deadLetter: plan?.deadLetter.map(refKey),
+  });
+}
+
+export class SinkSet {
+  readonly #o: SinkSetOptions;
+  readonly #sinks = new Map<string, { running: RunningSink; config: SpillwayConfig }>();
+  /** Sinks waiting for their old topics to drain before they switch to `target`. */
+  readonly #pending = new Map<string, AbortController>();
+  #target: SpillwayConfig;
+  #closed = false;
+
+  constructor(config: SpillwayConfig, options: SinkSetOptions) {
+    this.#o = options;
+    this.#target = config;
+  }
+
+  get running(): RunningSink[] {
+    return [...this.#sinks.values()].map((s) => s.running);
+  }
+
+  #names(config: SpillwayConfig): string[] {
+    return this.#o.names ? [...this.#o.names] : config.sinks.map((s) => s.name);
+  }
+
+  async start(): Promise<void> {
+    // In parallel: one sink's slow start (a hanging destination's health check) must not delay the others.
+    const config = this.#target;
+    await Promise.all(
+      this.#names(config).map(async (name) => {
+        this.#sinks.set(name, { running: await startSink(config, name, this.#o), config });
+      }),
+    );
+  }
+
+  /** A live reload; throws, with nothing changed, when a sink named by `--name` is not in `next`. */
+  async reconfigure(next: SpillwayConfig): Promise<void> {
+    const missing = this.#names(next).filter((n) => !next.sinks.some((s) => s.name === n));
+    if (missing.length > 0)
+      throw new Error(`this process runs sink ${missing.join(', ')} (--name), which the new config does not have`);
+    this.#target = next;
+    const wanted = new Set(this.#names(next));
+    const work: Promise<void>[] = [];
+    for (const [name, s] of this.#sinks) {
+      if (!wanted.has(name)) {
+        this.#o.logger.info({ sink: name }, 'reload: sink removed from the config; stopping it');
+        this.#cancelPending(name);
+        this.#sinks.delete(name);
+        work.push(s.running.close());
+      }
+    }
+    for (const name of wanted) {
+      const s = this.#sinks.get(name);
+      if (!s) {
+        this.#o.logger.info({ sink: name }, 'reload: sink added to the config; starting it');
+        work.push(
+          startSink(next, name, this.#o).then((running) => {
+            this.#sinks.set(name, { running, config: next });
+          }),
+        );
+        continue;
+      }
+      work.push(this.#update(name, next));
+    }
+    await Promise.all(work);
+  }
+
+  async #update(name: string, next: SpillwayConfig): Promise<void> {
+    const s = this.#sinks.get(name)!;
+    this.#cancelPending(name);
+    if (shapeOf(s.config, name) === shapeOf(next, name)) {
+      s.running.retarget(next);
+      s.config = next;
+      return;
+    }
+    const before = planPlacement(s.config).sinks.find((p) => p.name === name)!;
+    const after = new Set(
+      planPlacement(next)
+        .sinks.find((p) => p.name === name)!
+        .consumes.map(refKey),
+    );
+    const leaving = before.consumes.filter((r) => !after.has(refKey(r)));
+    const own = changedPaths(s.config, next).filter((p) => isUnder(p, `sinks[${name}]`));
+    if (leaving.length === 0) {
+      this.#o.logger.info({ sink: name, changed: own }, 'reload: restarting the sink on the new config');
+      await this.#restart(name, next);
+      return;
+    }
+    // A placement move: keep reading the old topics until they are consumed and quiet.
+    // The new logIds' records meanwhile wait in their topics (read from the earliest offset later).
+    s.running.retarget(next);
+    const abort = new AbortController();
+    this.#pending.set(name, abort);
+    this.#o.logger.info(
+      { sink: name, leaving: leaving.map(refKey) },
+      'reload: placement change; the sink keeps reading the topics leaving its plan until they are drained, then switches',
+    );
+    void this.#switchWhenDrained(name, s.config, leaving, abort.signal).then(
+      async (drained) => {
+        if (!drained || this.#closed || this.#pending.get(name)?.signal !== abort.signal) return;
+        this.#pending.delete(name);
+        await this.#restart(name, this.#target);
+      },
+      (err) => this.#o.logger.error({ sink: name, err: (err as Error).message }, 'reload: switching the sink failed'),
+    );
+  }
+
+  async #restart(name: string, next: SpillwayConfig): Promise<void> {
+    const s = this.#sinks.get(name);
+    if (s) await s.running.close();
+    try {
+      this.#sinks.set(name, { running: await startSink(next, name, this.#o), config: next });
+    } catch (err) {
+      this.#sinks.delete(name);
+      throw new Error(`sink ${name} did not start on the new config: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Resolves true once the group consumed every leaving topic to its end and the ends held still for drainQuietMs. */
+  async #switchWhenDrained(
+    name: string,
+    config: SpillwayConfig,
+    leaving: TopicRef[],
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const quietMs = this.#o.drainQuietMs ?? DEFAULT_DRAIN_QUIET_MS;
+    const byCluster = new Map<string, string[]>();
+    for (const r of leaving) byCluster.set(r.cluster, [...(byCluster.get(r.cluster) ?? []), r.topic]);
+    const admins = [...byCluster.keys()].map(
+      (c) =>
+        [
+          c,
+          new KafkaAdmin(kafkaClusterOf(config.clusters.find((x) => x.name === c)!), 'spillway-sink-reload'),
+        ] as const,
+    );
+    let lastEnds = '';
+    let quietSince = Date.now();
+    let loggedAt = Date.now();
+    try {
+      while (!signal.aborted && !this.#closed) {
+        let lag = 0n;
+        const ends: string[] = [];
+        for (const [cluster, admin] of admins) {
+          const topics = byCluster.get(cluster)!;
+          const [end, start, committed] = await Promise.all([
+            admin.endOffsets(topics),
+            admin.startOffsets(topics),
+            admin.committedOffsets(sinkGroupId(name)),
+          ]);
+          for (const t of topics) {
+            for (const [p, e] of (end.get(t) ?? []).entries()) {
+              const from = committed.get(t)?.get(p) ?? start.get(t)?.[p] ?? 0n;
+              if (e > from) lag += e - from;
+              ends.push(`${cluster}/${t}/${p}=${e}`);
+            }
+          }
+        }
+        const key = ends.join(',');
+        if (key !== lastEnds) {
+          lastEnds = key;
+          quietSince = Date.now();
+        }
+        if (lag === 0n && Date.now() - quietSince >= quietMs) {
+          this.#o.logger.info({ sink: name }, 'reload: the old topics are drained; switching to the new placement');
+          return true;
+        }
+        if (Date.now() - loggedAt >= DRAIN_LOG_EVERY_MS) {
+          loggedAt = Date.now();
+          this.#o.logger.warn(
+            { sink: name, lag: Number(lag), leaving: leaving.map(refKey) },
+            lag > 0n
+              ? 'reload: still draining the topics leaving the plan before switching'
+              : 'reload: the topics leaving the plan are still written to; reload the routers first',
+          );
+        }
+        await new Promise((r) => setTimeout(r, DRAIN_POLL_MS).unref());
+      }
+      return false;
+    } finally {
+      await Promise.all(admins.map(([, a]) => a.close()));
+    }
+  }
+
+  #cancelPending(name: string): void {
+    this.#pending.get(name)?.abort();
+    this.#pending.delete(name);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const name of [...this.#pending.keys()]) this.#cancelPending(name);
+    await Promise.all(this.running.map((s) => s.close()));
+    this.#sinks.clear();
+  }
+}
