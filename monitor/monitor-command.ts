@@ -6,12 +6,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.ts';
+import { ConfigReloader } from '../config/reload.ts';
 import { SpillwayError } from '../core/errors.ts';
+import { createLogger } from '../core/logger.ts';
 import { LagSampler } from './sampler.ts';
 import { startMonitor } from './service.ts';
 import { renderLagTable } from './table.ts';
 
-export const MONITOR_HELP = `spillway monitor --config FILE [--port N]
+export const MONITOR_HELP = `spillway monitor --config FILE [--port N] [--watch-config]
 
 Samples, every monitor.intervalMs on every cluster, the end offsets of every Spillway topic
 and the committed offsets of every sink group (spw.sink.<sink>) and gutter drainer
@@ -20,7 +22,10 @@ components in monitor.scrape (shedding, gutter flow, sink states); and serves on
 monitor.listen: the dashboard at /, GET /api/state, /api/history?seconds=N, /api/plan,
 /metrics (Prometheus), /healthz. With monitor.token set, the API and /metrics need
 "Authorization: Bearer <token>" (open the dashboard as /#token=<token>).
---port overrides monitor.listen.port. SIGTERM or SIGINT stops it.`;
+--port overrides monitor.listen.port. SIGHUP reloads the config file, and so does any change
+of it with --watch-config: the token, the scrape list, logIds, sinks and thresholds apply to
+the next request and sample; a file that fails validation or changes clusters, listen,
+intervalMs or historyMs is refused and logged. SIGTERM or SIGINT stops it.`;
 
 export const LAG_HELP = `spillway lag --config FILE [--json] [--interval-ms N]
 
@@ -58,8 +63,12 @@ function intOption(name: string, raw: string | boolean | undefined, max: number)
 }
 
 export async function monitorCommand(args: string[]): Promise<number> {
-  const usage = 'spillway monitor --config FILE [--port N]';
-  const values = parse(args, { config: { type: 'string' }, port: { type: 'string' } }, usage);
+  const usage = 'spillway monitor --config FILE [--port N] [--watch-config]';
+  const values = parse(
+    args,
+    { config: { type: 'string' }, port: { type: 'string' }, 'watch-config': { type: 'boolean' } },
+    usage,
+  );
   if (values.help) {
     console.log(MONITOR_HELP);
     return 0;
@@ -68,12 +77,24 @@ export async function monitorCommand(args: string[]): Promise<number> {
     throw new SpillwayError('SPW_ERR_CLI_USAGE', `monitor: --config FILE is required; usage: ${usage}`);
   const port = intOption('port', values.port, 65535);
   const config = await loadConfig(values.config);
-  const monitor = await startMonitor(config, port === undefined ? {} : { port });
+  const log = createLogger('monitor');
+  const monitor = await startMonitor(config, { logger: log, ...(port === undefined ? {} : { port }) });
+  const reloader = new ConfigReloader({
+    file: values.config,
+    component: 'monitor',
+    current: config,
+    apply: async (next) => monitor.reconfigure(next),
+    telemetry: monitor.telemetry,
+    log,
+    watch: values['watch-config'] === true,
+  });
+  await reloader.start();
   console.log(`monitor listening on ${monitor.url}; dashboard: ${monitor.url}/`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
+  reloader.stop();
   await monitor.close();
   return 0;
 }

@@ -123,17 +123,17 @@ export function historyPoint(r: LagReport): HistoryPoint {
 export class LagSampler {
   readonly intervalMs: number;
   readonly historyMs: number;
-  readonly model: LagModel;
-  readonly #config: SpillwayConfig;
+  #model!: LagModel;
+  #config: SpillwayConfig;
   readonly #options: SamplerOptions;
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #readTimeoutMs: number;
   readonly #readers = new Map<string, OffsetReader>();
   /** cluster -> Spillway topics on it */
-  readonly #topics = new Map<string, string[]>();
+  #topics = new Map<string, string[]>();
   /** cluster -> consumer groups reading there */
-  readonly #groups = new Map<string, string[]>();
+  #groups = new Map<string, string[]>();
   readonly #history: RingBuffer<HistoryPoint>;
   readonly #clusterErrors = new Map<string, string>();
   #prev: { snapshot: OffsetSnapshot; report: LagReport; scrapes: TargetScrape[] | undefined } | undefined;
@@ -149,10 +149,31 @@ export class LagSampler {
     this.#readTimeoutMs = options.readTimeoutMs ?? Math.max(this.intervalMs, MIN_READ_TIMEOUT_MS);
     this.#log = options.logger ?? createLogger('monitor');
     this.#now = options.now ?? Date.now;
+    this.#plan(config);
+    // One more slot than the window holds, so a full window of intervals is always covered.
+    this.#history = new RingBuffer(Math.ceil(this.historyMs / this.intervalMs) + 1);
+  }
+
+  /** The placement plan and logIds lag is computed against. */
+  get model(): LagModel {
+    return this.#model;
+  }
+
+  /**
+   * A live reload (clusters, interval and history are restart-only): the next sample reads
+   * the new plan's topics and groups, judges the new thresholds and scrapes the new targets.
+   * History and the Kafka connections are kept.
+   */
+  reconfigure(config: SpillwayConfig): void {
+    this.#plan(config);
+  }
+
+  #plan(config: SpillwayConfig): void {
     const plan = planPlacement(config);
-    this.model = { plan, logIds: config.logIds };
+    const topics = new Map<string, string[]>();
+    const groups = new Map<string, string[]>();
     for (const c of plan.clusters) {
-      this.#topics.set(
+      topics.set(
         c.name,
         c.topics.map((t) => t.name),
       );
@@ -163,14 +184,16 @@ export class LagSampler {
         [s.gutter, drainerGroupId(s.name)],
       ] as const) {
         for (const c of new Set(refs.map((r) => r.cluster))) {
-          const groups = this.#groups.get(c) ?? [];
-          if (!groups.includes(group)) groups.push(group);
-          this.#groups.set(c, groups);
+          const list = groups.get(c) ?? [];
+          if (!list.includes(group)) list.push(group);
+          groups.set(c, list);
         }
       }
     }
-    // One more slot than the window holds, so a full window of intervals is always covered.
-    this.#history = new RingBuffer(Math.ceil(this.historyMs / this.intervalMs) + 1);
+    this.#config = config;
+    this.#model = { plan, logIds: config.logIds };
+    this.#topics = topics;
+    this.#groups = groups;
   }
 
   /** The newest report, if a sample completed. */
@@ -188,10 +211,15 @@ export class LagSampler {
 
   /** Takes one sample now and returns its report (also kept as latest and in the history). */
   async sample(): Promise<LagReport> {
-    const clusters = this.model.plan.clusters.map((c) => c.name);
-    const targets = this.#config.monitor.scrape;
+    // One plan for the whole sample, even when a reload lands during it.
+    const model = this.#model;
+    const config = this.#config;
+    const topics = this.#topics;
+    const groups = this.#groups;
+    const clusters = model.plan.clusters.map((c) => c.name);
+    const targets = config.monitor.scrape;
     const [reads, scrapes] = await Promise.all([
-      Promise.all(clusters.map((c) => this.#readCluster(c))),
+      Promise.all(clusters.map((c) => this.#readCluster(c, topics.get(c) ?? [], groups.get(c) ?? []))),
       targets.length === 0
         ? undefined
         : (this.#options.scrape ?? scrapeTargets)(targets, Math.min(this.#readTimeoutMs, this.intervalMs), this.#now),
@@ -200,12 +228,12 @@ export class LagSampler {
       atMs: this.#now(),
       clusters: Object.fromEntries(clusters.map((c, i) => [c, reads[i]!])),
     };
-    const report = computeLag(this.model, snapshot, this.#prev?.snapshot, this.#prev?.report);
+    const report = computeLag(model, snapshot, this.#prev?.snapshot, this.#prev?.report);
     if (scrapes) {
       report.flow = computeFlow(
         scrapes,
         this.#prev?.scrapes,
-        this.#config.sinks.map((s) => s.name),
+        config.sinks.map((s) => s.name),
       );
     }
     this.#prev = { snapshot, report, scrapes };
@@ -252,9 +280,9 @@ export class LagSampler {
     return r;
   }
 
-  async #readCluster(cluster: string): Promise<ClusterOffsets | ClusterFailure> {
+  async #readCluster(cluster: string, topics: string[], groups: string[]): Promise<ClusterOffsets | ClusterFailure> {
     let timer: NodeJS.Timeout | undefined;
-    const read = this.#read(cluster);
+    const read = this.#read(cluster, topics, groups);
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error(`offsets not read within ${this.#readTimeoutMs} ms`)),
@@ -278,10 +306,8 @@ export class LagSampler {
     }
   }
 
-  async #read(cluster: string): Promise<ClusterOffsets> {
+  async #read(cluster: string, topics: string[], groups: string[]): Promise<ClusterOffsets> {
     const reader = this.#reader(cluster);
-    const topics = this.#topics.get(cluster) ?? [];
-    const groups = this.#groups.get(cluster) ?? [];
     // Commits first, then the log ends: a commit read after the end could pass it.
     const commits = await Promise.all(groups.map((g) => reader.committedOffsets(g)));
     const [end, start] = await Promise.all([reader.endOffsets(topics), reader.startOffsets(topics)]);

@@ -38,6 +38,8 @@ export interface RunningMonitor {
   url: string;
   sampler: LagSampler;
   telemetry: Telemetry;
+  /** A live reload: the token for the next request, the plan, thresholds and scrape list for the next sample. */
+  reconfigure(next: SpillwayConfig): void;
   close(): Promise<void>;
 }
 
@@ -70,10 +72,9 @@ export async function startMonitor(config: SpillwayConfig, options: MonitorOptio
     logger: log,
     onSample: (report) => publishLag(telemetry, report),
   });
-  const auth =
-    config.monitor.token === undefined
-      ? undefined
-      : new TokenCheck([{ agent: 'monitor', token: config.monitor.token }]);
+  const authOf = (c: SpillwayConfig) =>
+    c.monitor.token === undefined ? undefined : new TokenCheck([{ agent: 'monitor', token: c.monitor.token }]);
+  let auth = authOf(config);
   const maxSeconds = sampler.historyMs / 1000;
   const files = dashboardFiles();
 
@@ -151,6 +152,10 @@ export async function startMonitor(config: SpillwayConfig, options: MonitorOptio
     url,
     sampler,
     telemetry,
+    reconfigure(next) {
+      auth = authOf(next);
+      sampler.reconfigure(next);
+    },
     async close() {
       await new Promise<void>((r) => {
         server.close(() => r());
