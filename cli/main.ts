@@ -16,17 +16,19 @@ const COMMANDS: Record<string, Command> = {
     run: async (args) => (await import('../stack/stack.ts')).stackCommand(args),
   },
   config: {
-    summary: 'validate config files and print the placement plan (config check FILE...)',
+    summary:
+      'validate config files and print the placement plan (config check FILE...), or what a reload changes (config diff OLD NEW)',
     run: async (args) => {
       const [sub, ...rest] = args;
       if (sub === '--help' || sub === '-h') {
         console.log(CONFIG_HELP);
         return 0;
       }
+      if (sub === 'diff') return (await import('../config/diff-command.ts')).configDiffCommand(rest, process.stdout);
       if (sub !== 'check') {
         throw new SpillwayError(
           'SPW_ERR_CLI_USAGE',
-          `expected subcommand "check", found ${sub ? `"${sub}"` : 'nothing'}; usage: spillway config check FILE... [--json]`,
+          `expected subcommand "check" or "diff", found ${sub ? `"${sub}"` : 'nothing'}; usage: spillway config check FILE... [--json] | spillway config diff OLD NEW [--json]`,
         );
       }
       return (await import('../config/check-command.ts')).configCheckCommand(rest, process.stdout);
@@ -63,11 +65,18 @@ const COMMANDS: Record<string, Command> = {
 };
 
 const CONFIG_HELP = `spillway config check FILE... [--json]
+spillway config diff OLD NEW [--json]
 
-Validates each config file (YAML or JSON) and prints its placement plan: per cluster the
-topics, partitions and budget used; per sink the topics it consumes. Every problem is listed
-with its path, what was expected and what was found; exit status 2 when any file is invalid.
-Reference: docs/config-reference.md`;
+check validates each config file (YAML or JSON) and prints its placement plan: per cluster
+the topics, partitions and budget used; per sink the topics it consumes. Every problem is
+listed with its path, what was expected and what was found; exit status 2 when any file is
+invalid.
+
+diff validates both files and prints what reloading NEW over OLD (SIGHUP) would change:
+logIds added or removed, placement moves, topics to create, topics leaving the plan, sinks
+gaining or losing logIds, and the keys a component can only take by a restart (its reload
+refuses such a file). Key paths only, never values.
+Reference: docs/config-reference.md, docs/operations.md#live-reload`;
 
 export const HELP = `spillway — log transport over Kafka with isolated channels
 

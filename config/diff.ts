@@ -128,7 +128,16 @@ export interface ConfigDiff {
   topicsToCreate: { cluster: string; topic: string; partitions: number }[];
   /** Topics the old plan had and the new one does not (Spillway never deletes them). */
   topicsLeaving: { cluster: string; topic: string }[];
-  sinks: { name: string; change: 'added' | 'removed' | 'changed'; gains: string[]; loses: string[] }[];
+  sinks: {
+    name: string;
+    change: 'added' | 'removed' | 'changed';
+    gains: string[];
+    loses: string[];
+    /** Its logIds that move to other topics (it reads the new ones once the old are drained). */
+    moved: string[];
+    /** Its own section changed (destination, batch, throttle…): the sink alone restarts its workers. */
+    settings: boolean;
+  }[];
   /** Per component, the keys that need a restart (a reload refuses the file). */
   restart: Partial<Record<ReloadingComponent, RestartKey[]>>;
 }
@@ -165,10 +174,10 @@ export function diffConfigs(before: SpillwayConfig, after: SpillwayConfig): Conf
     const lb = new Set(inB ? sinkLogIds(after, name) : []);
     const gains = [...lb].filter((x) => !la.has(x));
     const loses = [...la].filter((x) => !lb.has(x));
-    const own = changed.some((p) => isUnder(p, `sinks[${name}]`));
-    const moved = moves.some((m) => lb.has(m.logId));
-    if (!inA || !inB || own || gains.length > 0 || loses.length > 0 || moved)
-      sinks.push({ name, change: !inA ? 'added' : !inB ? 'removed' : 'changed', gains, loses });
+    const settings = inA && inB && changed.some((p) => isUnder(p, `sinks[${name}]`));
+    const moved = moves.filter((m) => la.has(m.logId) && lb.has(m.logId)).map((m) => m.logId);
+    if (!inA || !inB || settings || gains.length > 0 || loses.length > 0 || moved.length > 0)
+      sinks.push({ name, change: !inA ? 'added' : !inB ? 'removed' : 'changed', gains, loses, moved, settings });
   }
   const restart: ConfigDiff['restart'] = {};
   for (const c of Object.keys(RESTART_KEYS) as ReloadingComponent[]) {
@@ -221,6 +230,8 @@ export function formatDiff(d: ConfigDiff, names: { before: string; after: string
       const parts = [
         ...(s.gains.length > 0 ? [`gains ${s.gains.join(', ')}`] : []),
         ...(s.loses.length > 0 ? [`loses ${s.loses.join(', ')}`] : []),
+        ...(s.moved.length > 0 ? [`reads the moved ${s.moved.join(', ')} from the new topics`] : []),
+        ...(s.settings ? ['settings changed'] : []),
       ];
       return `${s.change === 'added' ? '+' : s.change === 'removed' ? '-' : '~'} ${s.name}${parts.length > 0 ? `: ${parts.join('; ')}` : ''}`;
     }),
