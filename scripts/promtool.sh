@@ -20,7 +20,6 @@ fail() {
 
 find_promtool() {
   if [ -n "${SPW_PROMTOOL:-}" ]; then
-    [ -x "$SPW_PROMTOOL" ] || fail "SPW_PROMTOOL=$SPW_PROMTOOL is not an executable"
     echo "$SPW_PROMTOOL"
   elif command -v promtool >/dev/null; then
     command -v promtool
@@ -66,6 +65,10 @@ fetch_promtool() {
   echo "$local_bin"
 }
 
+# Asked for one by name: that one or none.
+if [ -n "${SPW_PROMTOOL:-}" ] && [ ! -x "$SPW_PROMTOOL" ]; then
+  fail "SPW_PROMTOOL=$SPW_PROMTOOL is not an executable"
+fi
 promtool=$(find_promtool) || promtool=$(fetch_promtool) || exit 1
 
 if [ "${1:-}" = --install ]; then

@@ -33,6 +33,12 @@ if [ ! -x "$browser" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; t
     echo "spillway test: apt-get install chromium failed; the dashboard test will say so" >&2
 fi
 
+# The alert-rule and Grafana tests (test/unit/deploy) run Prometheus's promtool: on a fresh
+# clone scripts/promtool.sh fetches it once into .spillway/promtool (Debian's package,
+# unpacked, never installed), saying so; found on PATH or already there, it says nothing.
+scripts/promtool.sh --install >/dev/null ||
+  echo "spillway test: no promtool; the alert-rule and Grafana dashboard tests will say so" >&2
+
 # "up" or "starting" for any service: this checkout's stack runs (status exits 1 unless all
 # are up, so its output is read from a variable, not a pipe under pipefail).
 stack_running() {
