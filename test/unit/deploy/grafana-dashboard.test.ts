@@ -21,7 +21,6 @@ import {
   nameProblems,
   promqlRefs,
   RELOAD_COUNTER,
-  RELOAD_COUNTER_LABELS,
 } from './promql-refs.ts';
 
 interface GridPos {
@@ -68,7 +67,7 @@ const DS = { type: 'prometheus', uid: '${DS_PROMETHEUS}' };
 const panels = dash.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
 const queryPanels = panels.filter((p) => p.type !== 'row');
 const targets = queryPanels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, ...t })));
-const known = new Map([...documentedMetrics(), [RELOAD_COUNTER, [...RELOAD_COUNTER_LABELS]]]);
+const known = documentedMetrics();
 const variable = (name: string) => dash.templating.list.find((v) => v.name === name);
 
 /** `label_values(selector, label)` of a query variable, read as a selector and a label. */

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { RELOAD_RESULTS } from '../../../config/reload.ts';
 import { CRITICALITIES } from '../../../core/resilience/criticality.ts';
 import { SINK_STATES } from '../../../monitor/metrics.ts';
 import { SINK_RUNTIME_STATES } from '../../../sinks/runtime/sink-service.ts';
@@ -139,13 +140,8 @@ export const ROOT = path.resolve(import.meta.dirname, '../../..');
 /** Labels Prometheus attaches to every scraped series itself (the scrape config's target labels). */
 export const TARGET_LABELS = ['job', 'instance'] as const;
 
-/**
- * The config-reload counter the live-reload work adds to router, agent, sink and monitor
- * (`result`: applied | unchanged | invalid | restart-required | failed). Not in
- * core/telemetry.ts yet; the alert and the dashboard panel already read it.
- */
+/** The config-reload counter (config/reload.ts): its `result` label is RELOAD_RESULTS. */
 export const RELOAD_COUNTER = 'spillway_config_reloads_total';
-export const RELOAD_COUNTER_LABELS = ['component', 'result'] as const;
 
 /** Metric name -> its labels, from the table in docs/metrics.md. */
 export function documentedMetrics(): Map<string, string[]> {
@@ -199,9 +195,6 @@ function enumeratedValues(metric: string | undefined, label: string): readonly s
   if (label === 'result' && metric === RELOAD_COUNTER) return RELOAD_RESULTS;
   return undefined;
 }
-
-/** The results the config-reload counter takes (see RELOAD_COUNTER). */
-export const RELOAD_RESULTS = ['applied', 'unchanged', 'invalid', 'restart-required', 'failed'] as const;
 
 /**
  * Matchers on an enumerated label (criticality, component, a state, a gutter direction, a
