@@ -5,6 +5,10 @@
  * `syslog` (TCP or UDP), `file` (tail with rotation and checkpoints) and `stdin`. The HTTP
  * input answers only once its lines are with the router or in the spool, so a client never
  * gets a 200 for lines a crash could lose; the file input checkpoints only settled lines.
+ *
+ * Each input is a unit started and drained on its own, so a live reload (`reconfigure`,
+ * driven by config/reload.ts; issue #14) restarts only the inputs whose config changed and
+ * swaps the uplink token and the logIds (quotas, criticality, labels) under the others.
  */
 import fs from 'node:fs/promises';
 import http from 'node:http';
