@@ -163,8 +163,18 @@ export class SinkSet {
     try {
       this.#sinks.set(name, { running: await startSink(next, name, this.#o), config: next });
     } catch (err) {
-      this.#sinks.delete(name);
-      throw new Error(`sink ${name} did not start on the new config: ${(err as Error).message}`, { cause: err });
+      // Back on the config it ran before, so a bad section never leaves the sink stopped.
+      const reason = `sink ${name} did not start on the new config: ${(err as Error).message}`;
+      if (!s) throw new Error(reason, { cause: err });
+      try {
+        this.#sinks.set(name, { running: await startSink(s.config, name, this.#o), config: s.config });
+      } catch (again) {
+        this.#sinks.delete(name);
+        throw new Error(`${reason}; restarting it on its previous config failed too: ${(again as Error).message}`, {
+          cause: err,
+        });
+      }
+      throw new Error(`${reason}; it runs on its previous config`, { cause: err });
     }
   }
 

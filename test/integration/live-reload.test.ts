@@ -7,11 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import YAML from 'yaml';
 import { loadConfig } from '../../config/load.ts';
 import { ConfigReloader, type ReloadOutcome } from '../../config/reload.ts';
-import type { SpillwayConfig } from '../../config/schema.ts';
 import { Telemetry } from '../../core/telemetry.ts';
 import { startRouter } from '../../router/service.ts';
 import { SinkSet } from '../../sinks/runtime/sink-set.ts';
@@ -280,6 +279,43 @@ describe('live config reload (router + sinks, real Kafka)', () => {
       "clusters[aux].brokers changed: restart the router to apply it (the router's Kafka connections are opened at start)",
     );
     expect(await post(s.router.url, TOKEN_1, line)).toBe(401);
+  });
+
+  it('a sink that cannot start on the new config stays on its previous one; the reload is failed and the other sinks run on', async () => {
+    const run = newRun();
+    const dir = tempDir();
+    const file = path.join(dir, 'spillway.yaml');
+    const doc = baseDoc(run, dir);
+    const search = { type: 'opensearch', name: `os-${run}`, nodes: [inject('stack').searchUrl] };
+    doc.sinks.push(search);
+    (doc.logIds[1] as { sinks: string[] }).sinks.push(`os-${run}`);
+    fs.writeFileSync(file, YAML.stringify(doc));
+    const s = await startAll(file);
+    const before = s.sinks.running.find((x) => x.name === `os-${run}`)!;
+    const sinkA = s.sinks.running.find((x) => x.name === `a-${run}`)!;
+    // A CA file that is not there: the search client cannot be built.
+    const missing = path.join(dir, 'no-such-ca.pem');
+    doc.sinks[doc.sinks.length - 1] = { ...search, tls: { caFile: missing } };
+    fs.writeFileSync(file, YAML.stringify(doc));
+    const out = await s.sinkReload.reload();
+    expect(out.result).toBe('failed');
+    expect(out.error).toBe(
+      `sink os-${run} did not start on the new config: ENOENT: no such file or directory, open '${missing}'; it runs on its previous config`,
+    );
+    const after = s.sinks.running.find((x) => x.name === `os-${run}`);
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
+    expect(s.sinks.running.find((x) => x.name === `a-${run}`)).toBe(sinkA);
+    const sent = load(s.router.url, () => TOKEN_1, `old-${run}`, 0, 200);
+    await sent.done;
+    await waitFor(
+      'both sinks deliver the 200 records sent after the failed reload',
+      async () =>
+        (await s.sinkTelemetry.value('spillway_records_delivered_total', { sink: `os-${run}` })) >= 200 &&
+        new Set(archived(dir, `a-${run}`, `old-${run}`).map((r) => r.seq)).size === 200,
+      60_000,
+    );
+    expect(await s.sinkTelemetry.value('spillway_config_reloads_total', { result: 'failed' })).toBe(1);
   });
 
   it('a placement move: the sink drains the old topic before reading the new one, so nothing is lost and one host keeps its order', async () => {
