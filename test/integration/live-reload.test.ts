@@ -3,7 +3,9 @@
  * each with its own ConfigReloader on one config file, as `spillway router` and `spillway
  * sink` run them, reloaded under load.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -373,4 +375,90 @@ describe('live config reload (router + sinks, real Kafka)', () => {
     }
     expect(firstSeen).toEqual(Array.from({ length: 6_000 }, (_, i) => i));
   });
+
+  it('the real processes: a router reloads on SIGHUP, a monitor with --watch-config when the file changes', async () => {
+    const run = newRun();
+    const dir = tempDir();
+    const file = path.join(dir, 'spillway.yaml');
+    const doc = baseDoc(run, dir) as Doc & { monitor: Record<string, unknown> };
+    const [routerPort, monitorPort] = [await freePort(), await freePort()];
+    doc.router.listen = { port: routerPort };
+    doc.monitor = { listen: { port: monitorPort }, token: 'monitor-token-one', intervalMs: 500 };
+    fs.writeFileSync(file, YAML.stringify(doc));
+    const router = spawnSpillway(['router', '--config', file]);
+    const monitor = spawnSpillway(['monitor', '--config', file, '--watch-config']);
+    const routerUrl = `http://127.0.0.1:${routerPort}`;
+    const monitorUrl = `http://127.0.0.1:${monitorPort}`;
+    const line = [{ logId: `old-${run}`, level: 'info', host: 'h1', seq: 0, msg: 'x' }];
+    await waitFor('the router process ready', () => httpStatus(`${routerUrl}/readyz`).then((st) => st === 200), 60_000);
+    await waitFor('the monitor process up', () => httpStatus(`${monitorUrl}/healthz`).then((st) => st === 200), 60_000);
+    expect(await post(routerUrl, TOKEN_1, line)).toBe(200);
+    expect(await httpStatus(`${monitorUrl}/api/plan`, 'monitor-token-one')).toBe(200);
+
+    doc.router.tokens = [{ agent: 'edge', token: TOKEN_2 }];
+    doc.monitor.token = 'monitor-token-two';
+    fs.writeFileSync(file, YAML.stringify(doc));
+    // The monitor watches the file; the router waits for its signal.
+    await waitFor(
+      'the monitor takes the new token',
+      async () => (await httpStatus(`${monitorUrl}/api/plan`, 'monitor-token-two')) === 200,
+      10_000,
+    );
+    expect(await httpStatus(`${monitorUrl}/api/plan`, 'monitor-token-one')).toBe(401);
+    expect(await post(routerUrl, TOKEN_1, line)).toBe(200);
+    router.child.kill('SIGHUP');
+    await waitFor('the router takes the new token', async () => (await post(routerUrl, TOKEN_2, line)) === 200, 10_000);
+    expect(await post(routerUrl, TOKEN_1, line)).toBe(401);
+    const metrics = await (await fetch(`${routerUrl}/metrics`)).text();
+    expect(metrics).toContain('spillway_config_reloads_total{component="router",result="applied"} 1');
+    expect(metrics).toContain('spillway_config_last_reload_successful{component="router"} 1');
+    for (const p of [router, monitor]) {
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    }
+    expect(router.stderr()).toBe('');
+    expect(monitor.stderr()).toBe('');
+  });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function httpStatus(url: string, token?: string): Promise<number> {
+  try {
+    const res = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
+
+function spawnSpillway(args: string[]) {
+  const child: ChildProcess = spawn(process.execPath, ['bin/spillway.js', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, SPW_LOG_LEVEL: 'warn' },
+  });
+  let err = '';
+  child.stderr!.on('data', (d) => {
+    err += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  opened.push({
+    close: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  });
+  return { child, exited, stderr: () => err };
+}
