@@ -13,12 +13,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import zlib from 'node:zlib';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { type AgentRun, runAgent } from '../../agent/agent-command.ts';
 import { clusters } from './helpers/kafka.ts';
+import { capture } from './helpers/logs.ts';
 import { scratch } from './helpers/scratch.ts';
 
 const OLD_TOKEN = 'it-reload-old-token-0123456789';
@@ -65,18 +64,6 @@ async function standInRouter() {
         server.closeAllConnections();
       }),
   };
-}
-
-/** A pino logger that keeps every line it writes, parsed. */
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n')) if (l !== '') lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  return { log: pino({ level: 'info' }, stream).child({ component: 'agent' }), lines };
 }
 
 const LOG_IDS = ['tcp-a', 'tcp-b', 'tcp-c', 'tcp-d', 'file-old', 'file-new', 'unknown'];
@@ -162,7 +149,7 @@ describe('agent live reload', () => {
       defaultLogId: logId,
     });
     writeConfig(file, document(dir, router.url, [tcp('a'), tcp('b'), fileInput('file-old')]));
-    const { log, lines: logLines } = capture();
+    const { log, lines: logLines } = capture({ component: 'agent' });
     const run = await runAgent(file, { logger: log });
     open.push(run);
     const portA = portOf(run, 'a')!;
@@ -253,7 +240,7 @@ describe('agent live reload', () => {
     const { dir, file } = setup();
     const good = document(dir, router.url, [tcp('a')]);
     writeConfig(file, good);
-    const { log, lines: logLines } = capture();
+    const { log, lines: logLines } = capture({ component: 'agent' });
     const run = await runAgent(file, { logger: log });
     open.push(run);
     const t = run.agent.telemetry;
@@ -314,7 +301,7 @@ describe('agent live reload', () => {
     open.push(router);
     const { dir, file } = setup();
     writeConfig(file, document(dir, router.url, [tcp('a'), tcp('b')]));
-    const run = await runAgent(file, { logger: capture().log });
+    const run = await runAgent(file, { logger: capture({ component: 'agent' }).log });
     open.push(run);
     const portA = portOf(run, 'a')!;
     const portB = portOf(run, 'b')!;
@@ -348,7 +335,7 @@ describe('agent live reload', () => {
     const { dir, file } = setup();
     const [port] = (await freePorts(1)) as [number];
     writeConfig(file, document(dir, router.url, [tcp('a', port)]));
-    const run = await runAgent(file, { logger: capture().log });
+    const run = await runAgent(file, { logger: capture({ component: 'agent' }).log });
     open.push(run);
     const client = net.connect(port, '127.0.0.1');
     await new Promise<void>((r) => client.once('connect', () => r()));
@@ -375,7 +362,7 @@ describe('agent live reload', () => {
     open.push(router);
     const { dir, file } = setup();
     writeConfig(file, document(dir, router.url, [tcp('a')]));
-    const run = await runAgent(file, { logger: capture().log, watch: true });
+    const run = await runAgent(file, { logger: capture({ component: 'agent' }).log, watch: true });
     open.push(run);
     writeConfig(file, document(dir, router.url, [tcp('a'), tcp('d')]));
     await expect.poll(() => run.agent.inputs.map((i) => i.name), { timeout: 10_000 }).toEqual(['a', 'd']);

@@ -7,8 +7,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { startAgent } from '../../agent/service.ts';
@@ -18,24 +16,13 @@ import { startRouter } from '../../router/service.ts';
 import { decompressFile } from '../../sinks/file/compress.ts';
 import { startSink } from '../../sinks/runtime/sink-service.ts';
 import { clusters, waitFor } from './helpers/kafka.ts';
+import { capture } from './helpers/logs.ts';
 import { newRun } from './helpers/pipeline.ts';
 import { scratch } from './helpers/scratch.ts';
 
 const TOKEN = 'it-text-token-0123456789';
 const repo = path.join(import.meta.dirname, '../..');
 const { tempDir, opened: open } = scratch('spw-it-text-');
-
-/** A pino logger that keeps every line it writes, parsed. */
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n')) if (l !== '') lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  return { log: pino({ level: 'info' }, stream), lines };
-}
 
 /** examples/demo.yaml with this run's clusters, paths, ports and names: its own agent file input. */
 function demoConfig(run: string, dir: string, routerPort: number) {

@@ -7,8 +7,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, inject, it } from 'vitest';
 import YAML from 'yaml';
 import { loadConfig } from '../../config/load.ts';
@@ -17,6 +15,7 @@ import { Telemetry } from '../../core/telemetry.ts';
 import { startRouter } from '../../router/service.ts';
 import { SinkSet } from '../../sinks/runtime/sink-set.ts';
 import { clusters, waitFor } from './helpers/kafka.ts';
+import { capture } from './helpers/logs.ts';
 import { newRun } from './helpers/pipeline.ts';
 import { scratch } from './helpers/scratch.ts';
 
@@ -82,21 +81,6 @@ function archived(dir: string, sink: string, logId: string): { seq: number; host
     .flatMap((n) => fs.readFileSync(path.join(d, n), 'utf8').split('\n'))
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l));
-}
-
-/** The components' logs, for the assertions on what they said. */
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const log = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk, _e, cb) {
-        lines.push(JSON.parse(String(chunk)));
-        cb();
-      },
-    }),
-  );
-  return { log, lines };
 }
 
 async function startAll(file: string, options: { drainQuietMs?: number } = {}) {
