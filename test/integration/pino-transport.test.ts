@@ -68,8 +68,11 @@ describe('spillway/pino', () => {
     const port = probe.port;
     servers.pop()!.close();
     const app = runApp(`http://127.0.0.1:${port}`, 2_000, 20, 1_500, 100);
-    await new Promise((r) => setTimeout(r, 600));
-    const agent = await agentInput(port); // the agent comes back
+    // The agent comes back once the transport found it down (its first flush failed and it
+    // said so), not after a fixed time: a slow start of the app under load used to let the
+    // agent return before the first flush.
+    await waitFor('the transport to report the agent unreachable', () => app.err().includes('unreachable'), 10_000);
+    const agent = await agentInput(port);
     expect(await app.exited).toBe(0);
     expect(app.out()).toContain('done');
     await waitFor('the buffered lines', () => agent.lines.length >= 100, 10_000);
