@@ -271,6 +271,18 @@ export class Telemetry {
     return sum;
   }
 
+  /**
+   * Drops every series of `name` whose labels include `labels`: a sink or logId that left
+   * the config would otherwise keep its last value (and the alerts on it) until a restart.
+   */
+  async forget<N extends MetricName>(name: N, labels: LabelsOf<N>): Promise<void> {
+    const metric = this.#metrics.get(name) as Gauge;
+    const want = { component: this.component, ...labels } as Record<string, string>;
+    for (const v of (await metric.get()).values) {
+      if (Object.entries(want).every(([k, x]) => String(v.labels[k]) === x)) metric.remove(v.labels as never);
+    }
+  }
+
   /** Prometheus text exposition for /metrics. */
   async expose(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };

@@ -9,13 +9,15 @@ import type { SpillwayConfig } from '../../config/schema.ts';
 import { KafkaAdmin } from '../../core/kafka/index.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import { Telemetry } from '../../core/telemetry.ts';
-import { deadLetterTopicName, gutterTopicName } from '../../router/placement-plan.ts';
-import type { Destination, ResolvedSinkConfig } from '../core/destination.ts';
+import { deadLetterTopicName, gutterTopicName, planPlacement } from '../../router/placement-plan.ts';
+import type { Destination } from '../core/destination.ts';
 import { sinkSides } from './sink-sides.ts';
 import { SinkWorker, type WorkerSource } from './sink-worker.ts';
 
 /** The start-up health check gets this long: a destination slower than that is reported as failing. */
 const HEALTH_CHECK_TIMEOUT_MS = 5_000;
+/** Configs a sink remembers the placement of (its own and those of its last reloads). */
+const MAX_REMEMBERED_CONFIGS = 16;
 /** Refresh of the sink's state gauges. */
 const STATE_INTERVAL_MS = 1_000;
 
@@ -29,6 +31,8 @@ export interface SinkServiceOptions {
   commitIntervalMs?: number;
   /** Gutter retry backoff (tests shorten it). */
   gutterBackoff?: { baseMs: number; capMs: number };
+  /** Configs this sink ran before a restart on a reload: where its logIds were placed then (acceptFor). */
+  earlier?: readonly SpillwayConfig[];
 }
 
 export interface RunningSink {
@@ -42,6 +46,8 @@ export interface RunningSink {
    * it used to take as an unknown logId): the next fetched record is judged by `next`.
    */
   retarget(next: SpillwayConfig): void;
+  /** The configs it ran, oldest first (the last few), for the next instance after a restart. */
+  readonly configs: readonly SpillwayConfig[];
   close(): Promise<void>;
 }
 
@@ -52,19 +58,42 @@ export const SINK_RUNTIME_STATES = ['healthy', 'throttled', 'open'] as const;
 export type SinkRuntimeState = (typeof SINK_RUNTIME_STATES)[number];
 export const drainerGroupId = (sink: string) => `spw.gutter.${sink}`;
 
-/** Which records a sink takes: its configured logIds, plus unknown ones when it owns the fallback logId. */
+/**
+ * Which records a sink takes: its configured logIds, plus unknown ones when it owns the
+ * fallback logId. A record is judged by where it was written: a logId that is configured
+ * now but whose record sits on the fallback logId's topic (where the plan does not place it)
+ * was written while it was still unknown, so the fallback's owner delivers it. Otherwise
+ * records a router placed before a reload added their logId would be delivered by nobody.
+ */
 export function acceptFor(
   config: SpillwayConfig,
-  sink: ResolvedSinkConfig,
-): (keyLogId: string | undefined) => string | undefined {
+  sink: { name: string },
+  earlier: readonly SpillwayConfig[] = [],
+): (keyLogId: string | undefined, cluster: string, topic: string) => string | undefined {
   const mine = new Set(config.logIds.filter((l) => l.sinks.includes(sink.name)).map((l) => l.id));
   const known = new Set(config.logIds.map((l) => l.id));
-  const fallbackMine = mine.has(config.router.fallbackLogId);
-  return (id) => {
-    if (id === undefined) return fallbackMine ? config.router.fallbackLogId : undefined;
-    if (mine.has(id)) return id;
+  const fallback = config.router.fallbackLogId;
+  const fallbackMine = mine.has(fallback);
+  // Where each logId is placed now, or was under an earlier config this sink ran (a logId
+  // that moved off a topic it shared with the fallback logId is still itself there).
+  const plans = [config, ...earlier].map((c) => planPlacement(c));
+  const placed = new Map<string, Set<string>>();
+  for (const plan of plans) {
+    for (const l of plan.logIds) {
+      const set = placed.get(l.id) ?? new Set<string>();
+      for (const t of Object.values(l.topics)) set.add(`${l.cluster}/${t}`);
+      placed.set(l.id, set);
+    }
+  }
+  const fb = plans[0]!.logIds.find((l) => l.id === fallback);
+  const fallbackTopics = new Set(fb ? Object.values(fb.topics).map((t) => `${fb.cluster}/${t}`) : []);
+  return (id, cluster, topic) => {
+    if (id === undefined) return fallbackMine ? fallback : undefined;
     // Unknown logIds were placed as the fallback logId but keep their own id in the key.
-    return !known.has(id) && fallbackMine ? id : undefined;
+    const at = `${cluster}/${topic}`;
+    const writtenAsUnknown = !known.has(id) || (fallbackTopics.has(at) && !placed.get(id)?.has(at));
+    if (writtenAsUnknown) return fallbackMine ? id : undefined;
+    return mine.has(id) ? id : undefined;
   };
 }
 
@@ -121,7 +150,8 @@ export async function startSink(
   const bySource = new Map<string, string[]>();
   for (const r of plan.consumes) bySource.set(r.cluster, [...(bySource.get(r.cluster) ?? []), r.topic]);
   const mainSources: WorkerSource[] = [...bySource].map(([name, topics]) => ({ cluster: clusterOf(name), topics }));
-  let accept = acceptFor(config, sink);
+  const seen: SpillwayConfig[] = [...(options.earlier ?? []), config].slice(-MAX_REMEMBERED_CONFIGS);
+  let accept = acceptFor(config, sink, seen);
   const main = new SinkWorker({
     mode: 'main',
     sink,
@@ -129,7 +159,7 @@ export async function startSink(
     sources: mainSources,
     destination,
     spill,
-    accept: (id) => accept(id),
+    accept: (id, cluster, topic) => accept(id, cluster, topic),
     concurrency: sink.concurrency,
     telemetry,
     log,
@@ -172,8 +202,11 @@ export async function startSink(
     telemetry,
     main,
     drainer,
+    configs: seen,
     retarget(next) {
-      accept = acceptFor(next, sink);
+      seen.push(next);
+      if (seen.length > MAX_REMEMBERED_CONFIGS) seen.shift();
+      accept = acceptFor(next, sink, seen);
     },
     async close() {
       clearInterval(stateTimer);

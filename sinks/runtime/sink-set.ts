@@ -24,12 +24,16 @@ import { changedPaths, isUnder } from '../../config/diff.ts';
 import type { SpillwayConfig } from '../../config/schema.ts';
 import { KafkaAdmin } from '../../core/kafka/index.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { Telemetry } from '../../core/telemetry.ts';
 import { planPlacement, type TopicRef } from '../../router/placement-plan.ts';
 import { type RunningSink, type SinkServiceOptions, sinkGroupId, startSink } from './sink-service.ts';
 
 /** How often a sink waiting on a placement move checks the old topics. */
 export const DRAIN_POLL_MS = 1_000;
-/** The old topics' end offsets must hold still this long (the routers write elsewhere now). */
+/**
+ * The old topics' end offsets must hold still this long before a sink switches: at least
+ * this, and longer than any produce a router may still have in flight (its request timeout).
+ */
 export const DEFAULT_DRAIN_QUIET_MS = 10_000;
 /** A sink still waiting logs why this often. */
 const DRAIN_LOG_EVERY_MS = 30_000;
@@ -38,6 +42,7 @@ export interface SinkSetOptions extends SinkServiceOptions {
   /** Run just these sinks (`--name`); default every sink of the config, following reloads. */
   names?: readonly string[];
   logger: Logger;
+  /** Overrides the quiet time (tests); default the larger of DEFAULT_DRAIN_QUIET_MS and the routers' request timeout + 5 s. */
   drainQuietMs?: number;
 }
 
@@ -54,11 +59,18 @@ function shapeOf(config: SpillwayConfig, name: string): string {
   });
 }
 
+interface Entry {
+  running: RunningSink;
+  config: SpillwayConfig;
+}
+
 export class SinkSet {
   readonly #o: SinkSetOptions;
-  readonly #sinks = new Map<string, { running: RunningSink; config: SpillwayConfig }>();
+  readonly #sinks = new Map<string, Entry>();
   /** Sinks waiting for their old topics to drain before they switch to `target`. */
   readonly #pending = new Map<string, AbortController>();
+  /** One change at a time per sink: a reload, a switch after a drain and close never interleave. */
+  readonly #queues = new Map<string, Promise<void>>();
   #target: SpillwayConfig;
   #closed = false;
 
@@ -71,50 +83,78 @@ export class SinkSet {
     return [...this.#sinks.values()].map((s) => s.running);
   }
 
+  /** Sinks that wait for their old topics to drain before switching to a reloaded placement. */
+  get switching(): string[] {
+    return [...this.#pending.keys()];
+  }
+
   #names(config: SpillwayConfig): string[] {
     return this.#o.names ? [...this.#o.names] : config.sinks.map((s) => s.name);
+  }
+
+  /** Runs `fn` after every earlier change of this sink has finished. */
+  #serial(name: string, fn: () => Promise<void>): Promise<void> {
+    const run = (this.#queues.get(name) ?? Promise.resolve()).then(fn);
+    const settled = run.catch(() => {});
+    this.#queues.set(name, settled);
+    void settled.then(() => {
+      if (this.#queues.get(name) === settled) this.#queues.delete(name);
+    });
+    return run;
   }
 
   async start(): Promise<void> {
     // In parallel: one sink's slow start (a hanging destination's health check) must not delay the others.
     const config = this.#target;
-    await Promise.all(
-      this.#names(config).map(async (name) => {
-        this.#sinks.set(name, { running: await startSink(config, name, this.#o), config });
-      }),
-    );
+    await Promise.all(this.#names(config).map((name) => this.#serial(name, () => this.#startEntry(name, config))));
   }
 
-  /** A live reload; throws, with nothing changed, when a sink named by `--name` is not in `next`. */
+  /** Starts a sink and keeps it, unless the set closed meanwhile (then it is closed again). */
+  async #startEntry(name: string, config: SpillwayConfig, earlier: readonly SpillwayConfig[] = []): Promise<void> {
+    const running = await startSink(config, name, { ...this.#o, earlier });
+    if (this.#closed) {
+      await running.close();
+      return;
+    }
+    this.#sinks.set(name, { running, config });
+  }
+
+  /**
+   * A live reload. Each sink is changed alone; when one cannot be (its new section does not
+   * start) it goes back to its previous config, the others keep the new one, and this throws
+   * naming it. Throws with nothing changed when a sink named by `--name` is not in `next`.
+   */
   async reconfigure(next: SpillwayConfig): Promise<void> {
+    if (this.#closed) throw new Error('the sinks are stopping');
     const missing = this.#names(next).filter((n) => !next.sinks.some((s) => s.name === n));
     if (missing.length > 0)
       throw new Error(`this process runs sink ${missing.join(', ')} (--name), which the new config does not have`);
     this.#target = next;
     const wanted = new Set(this.#names(next));
-    const work: Promise<void>[] = [];
-    for (const [name, s] of this.#sinks) {
-      if (!wanted.has(name)) {
-        this.#o.logger.info({ sink: name }, 'reload: sink removed from the config; stopping it');
-        this.#cancelPending(name);
-        this.#sinks.delete(name);
-        work.push(s.running.close());
-      }
-    }
-    for (const name of wanted) {
-      const s = this.#sinks.get(name);
-      if (!s) {
-        this.#o.logger.info({ sink: name }, 'reload: sink added to the config; starting it');
-        work.push(
-          startSink(next, name, this.#o).then((running) => {
-            this.#sinks.set(name, { running, config: next });
-          }),
-        );
-        continue;
-      }
-      work.push(this.#update(name, next));
-    }
-    await Promise.all(work);
+    const names = new Set([...this.#sinks.keys(), ...wanted]);
+    const results = await Promise.allSettled(
+      [...names].map((name) =>
+        this.#serial(name, async () => {
+          if (this.#closed) return;
+          const s = this.#sinks.get(name);
+          if (!wanted.has(name)) {
+            if (!s) return;
+            this.#o.logger.info({ sink: name }, 'reload: sink removed from the config; stopping it');
+            this.#cancelPending(name);
+            this.#sinks.delete(name);
+            await s.running.close();
+            await forgetSinkGauges(this.#o.telemetry, name);
+          } else if (!s) {
+            this.#o.logger.info({ sink: name }, 'reload: sink added to the config; starting it');
+            await this.#startEntry(name, next);
+          } else {
+            await this.#update(name, next);
+          }
+        }),
+      ),
+    );
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+    if (failed.length > 0) throw new Error(failed.join('; '));
   }
 
   async #update(name: string, next: SpillwayConfig): Promise<void> {
@@ -147,29 +187,23 @@ export class SinkSet {
       { sink: name, leaving: leaving.map(refKey) },
       'reload: placement change; the sink keeps reading the topics leaving its plan until they are drained, then switches',
     );
-    void this.#switchWhenDrained(name, s.config, leaving, abort.signal).then(
-      async (drained) => {
-        if (!drained || this.#closed || this.#pending.get(name)?.signal !== abort.signal) return;
-        this.#pending.delete(name);
-        await this.#restart(name, this.#target);
-      },
-      (err) => this.#o.logger.error({ sink: name, err: (err as Error).message }, 'reload: switching the sink failed'),
-    );
+    void this.#switchWhenDrained(name, s.config, next, leaving, abort.signal);
   }
 
   async #restart(name: string, next: SpillwayConfig): Promise<void> {
     const s = this.#sinks.get(name);
     if (s) await s.running.close();
+    this.#sinks.delete(name);
+    if (this.#closed) return;
     try {
-      this.#sinks.set(name, { running: await startSink(next, name, this.#o), config: next });
+      await this.#startEntry(name, next, s?.running.configs);
     } catch (err) {
       // Back on the config it ran before, so a bad section never leaves the sink stopped.
       const reason = `sink ${name} did not start on the new config: ${(err as Error).message}`;
       if (!s) throw new Error(reason, { cause: err });
       try {
-        this.#sinks.set(name, { running: await startSink(s.config, name, this.#o), config: s.config });
+        await this.#startEntry(name, s.config, s.running.configs);
       } catch (again) {
-        this.#sinks.delete(name);
         throw new Error(`${reason}; restarting it on its previous config failed too: ${(again as Error).message}`, {
           cause: err,
         });
@@ -178,14 +212,19 @@ export class SinkSet {
     }
   }
 
-  /** Resolves true once the group consumed every leaving topic to its end and the ends held still for drainQuietMs. */
+  /**
+   * Waits until the group consumed every leaving topic to its end and the ends held still for
+   * the quiet time, then switches the sink to the newest target. Kafka errors while waiting
+   * are retried; the wait ends only by the switch, a newer reload of this sink, or close.
+   */
   async #switchWhenDrained(
     name: string,
     config: SpillwayConfig,
+    next: SpillwayConfig,
     leaving: TopicRef[],
     signal: AbortSignal,
-  ): Promise<boolean> {
-    const quietMs = this.#o.drainQuietMs ?? DEFAULT_DRAIN_QUIET_MS;
+  ): Promise<void> {
+    const quietMs = this.#o.drainQuietMs ?? Math.max(DEFAULT_DRAIN_QUIET_MS, next.router.requestTimeoutMs + 5_000);
     const byCluster = new Map<string, string[]>();
     for (const r of leaving) byCluster.set(r.cluster, [...(byCluster.get(r.cluster) ?? []), r.topic]);
     const admins = [...byCluster.keys()].map(
@@ -198,49 +237,51 @@ export class SinkSet {
     let lastEnds = '';
     let quietSince = Date.now();
     let loggedAt = Date.now();
+    const waiting = () => !signal.aborted && !this.#closed;
     try {
-      while (!signal.aborted && !this.#closed) {
-        let lag = 0n;
-        const ends: string[] = [];
-        for (const [cluster, admin] of admins) {
-          const topics = byCluster.get(cluster)!;
-          const [end, start, committed] = await Promise.all([
-            admin.endOffsets(topics),
-            admin.startOffsets(topics),
-            admin.committedOffsets(sinkGroupId(name)),
-          ]);
-          for (const t of topics) {
-            for (const [p, e] of (end.get(t) ?? []).entries()) {
-              const from = committed.get(t)?.get(p) ?? start.get(t)?.[p] ?? 0n;
-              if (e > from) lag += e - from;
-              ends.push(`${cluster}/${t}/${p}=${e}`);
-            }
+      while (waiting()) {
+        try {
+          const { lag, ends } = await leavingLag(admins, byCluster, sinkGroupId(name));
+          if (ends !== lastEnds) {
+            lastEnds = ends;
+            quietSince = Date.now();
           }
-        }
-        const key = ends.join(',');
-        if (key !== lastEnds) {
-          lastEnds = key;
-          quietSince = Date.now();
-        }
-        if (lag === 0n && Date.now() - quietSince >= quietMs) {
-          this.#o.logger.info({ sink: name }, 'reload: the old topics are drained; switching to the new placement');
-          return true;
-        }
-        if (Date.now() - loggedAt >= DRAIN_LOG_EVERY_MS) {
-          loggedAt = Date.now();
-          this.#o.logger.warn(
-            { sink: name, lag: Number(lag), leaving: leaving.map(refKey) },
-            lag > 0n
-              ? 'reload: still draining the topics leaving the plan before switching'
-              : 'reload: the topics leaving the plan are still written to; reload the routers first',
-          );
+          if (lag === 0n && Date.now() - quietSince >= quietMs) break;
+          if (Date.now() - loggedAt >= DRAIN_LOG_EVERY_MS) {
+            loggedAt = Date.now();
+            this.#o.logger.warn(
+              { sink: name, lag: Number(lag), leaving: leaving.map(refKey) },
+              lag > 0n
+                ? 'reload: still draining the topics leaving the plan before switching'
+                : 'reload: the topics leaving the plan are still written to; reload the routers',
+            );
+          }
+        } catch (err) {
+          if (Date.now() - loggedAt >= DRAIN_LOG_EVERY_MS) {
+            loggedAt = Date.now();
+            this.#o.logger.warn(
+              { sink: name, err: (err as Error).message },
+              'reload: cannot read the offsets of the topics leaving the plan; retrying',
+            );
+          }
         }
         await new Promise((r) => setTimeout(r, DRAIN_POLL_MS).unref());
       }
-      return false;
     } finally {
-      await Promise.all(admins.map(([, a]) => a.close()));
+      await Promise.all(admins.map(([, a]) => a.close().catch(() => {})));
     }
+    if (!waiting()) return;
+    await this.#serial(name, async () => {
+      if (!waiting() || this.#pending.get(name)?.signal !== signal) return;
+      this.#pending.delete(name);
+      this.#o.logger.info({ sink: name }, 'reload: the old topics are drained; switching to the new placement');
+      await this.#restart(name, this.#target);
+    }).catch((err) =>
+      this.#o.logger.error(
+        { sink: name, err: (err as Error).message },
+        'reload: switching the sink to the new placement failed',
+      ),
+    );
   }
 
   #cancelPending(name: string): void {
@@ -251,7 +292,39 @@ export class SinkSet {
   async close(): Promise<void> {
     this.#closed = true;
     for (const name of [...this.#pending.keys()]) this.#cancelPending(name);
+    // After every change in progress: a sink being started is closed by #startEntry.
+    await Promise.all([...this.#queues.values()]);
     await Promise.all(this.running.map((s) => s.close()));
     this.#sinks.clear();
   }
+}
+
+/** Records of the group not yet consumed on the leaving topics, and their end offsets as one string. */
+async function leavingLag(
+  admins: readonly (readonly [string, KafkaAdmin])[],
+  byCluster: ReadonlyMap<string, string[]>,
+  groupId: string,
+): Promise<{ lag: bigint; ends: string }> {
+  let lag = 0n;
+  const ends: string[] = [];
+  for (const [cluster, admin] of admins) {
+    const topics = byCluster.get(cluster)!;
+    // Commits first, then the log ends: a commit read after the end could pass it.
+    const committed = await admin.committedOffsets(groupId);
+    const [end, start] = await Promise.all([admin.endOffsets(topics), admin.startOffsets(topics)]);
+    for (const t of topics) {
+      for (const [p, e] of (end.get(t) ?? []).entries()) {
+        const from = committed.get(t)?.get(p) ?? start.get(t)?.[p] ?? 0n;
+        if (e > from) lag += e - from;
+        ends.push(`${cluster}/${t}/${p}=${e}`);
+      }
+    }
+  }
+  return { lag, ends: ends.join(',') };
+}
+
+/** A removed sink's state gauges would keep their last value (and alerts firing) until the process restarts. */
+async function forgetSinkGauges(telemetry: Telemetry | undefined, sink: string): Promise<void> {
+  await telemetry?.forget('spillway_sink_state', { sink });
+  await telemetry?.forget('spillway_sink_throttle_reject_probability', { sink });
 }

@@ -105,8 +105,8 @@ export interface SinkWorkerOptions {
   sources: WorkerSource[];
   destination: Destination;
   spill: SpillwayWriter;
-  /** logId a record is delivered as, or undefined when the sink does not take it (main mode). */
-  accept: (keyLogId: string | undefined) => string | undefined;
+  /** logId a record is delivered as, or undefined when the sink does not take it (main mode); judged by where it was written too. */
+  accept: (keyLogId: string | undefined, cluster: string, topic: string) => string | undefined;
   concurrency: number;
   telemetry: Telemetry;
   log: Logger;
@@ -338,7 +338,7 @@ export class SinkWorker {
   ): { item: Item; notBefore: number } | undefined {
     if (!r.value) return undefined;
     if (this.#o.mode === 'main') {
-      const logId = this.#o.accept(logIdOfKey(r.key));
+      const logId = this.#o.accept(logIdOfKey(r.key), cluster, r.topic);
       if (logId === undefined) return undefined;
       return {
         item: {
