@@ -182,7 +182,15 @@ export class QuotaManager {
     this.#specs = specsOf(logIds);
     this.#fallbackLogId = fallbackLogId;
     for (const id of [...this.#limits.keys()]) if (!this.#specs.has(id)) this.#limits.delete(id);
-    this.#applyLocalShare(this.#demand.rates());
+    for (const id of [...this.#allocation.keys()]) if (!this.#specs.has(id)) this.#allocation.delete(id);
+    if (this.#source !== 'lease') {
+      this.#applyLocalShare(this.#demand.rates());
+    } else {
+      // Keep the lease (a failed round keeps it too); only logIds it does not cover yet get
+      // a local share until the next round, started now, covers them.
+      const fresh = new Set([...this.#specs.keys()].filter((id) => !this.#allocation.has(id)));
+      if (fresh.size > 0) this.#applyLocalShare(this.#demand.rates(), fresh);
+    }
     if (this.#timer !== undefined) void this.leaseOnce();
   }
 
@@ -272,14 +280,16 @@ export class QuotaManager {
   }
 
   /** Rates with no lease: this router alone, with capacity and quotas divided by fallbackInstances. */
-  #applyLocalShare(own: ReadonlyMap<string, Demand> = new Map()): void {
+  #applyLocalShare(own: ReadonlyMap<string, Demand> = new Map(), only?: ReadonlySet<string>): void {
     const n = this.#quota?.fallbackInstances ?? 1;
     const div = (x: number | undefined) => (x === undefined ? undefined : x / n);
     const specs = new Map(
-      [...this.#specs].map(([id, s]) => [
-        id,
-        { importance: s.importance, recordsPerSec: div(s.recordsPerSec), bytesPerSec: div(s.bytesPerSec) },
-      ]),
+      [...this.#specs]
+        .filter(([id]) => only === undefined || only.has(id))
+        .map(([id, s]) => [
+          id,
+          { importance: s.importance, recordsPerSec: div(s.recordsPerSec), bytesPerSec: div(s.bytesPerSec) },
+        ]),
     );
     this.#apply(
       computeLease(
@@ -292,11 +302,13 @@ export class QuotaManager {
         },
         this.instanceId,
       ),
+      only !== undefined,
     );
   }
 
-  #apply(allocation: Map<string, LogIdAllocation>): void {
-    this.#allocation = allocation;
+  /** @param merge keep the allocation of the logIds `allocation` does not name */
+  #apply(allocation: Map<string, LogIdAllocation>, merge = false): void {
+    this.#allocation = merge ? new Map([...this.#allocation, ...allocation]) : allocation;
     for (const [id, a] of allocation) {
       const old = this.#limits.get(id);
       const limits: Limits = {

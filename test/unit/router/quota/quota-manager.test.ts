@@ -204,3 +204,64 @@ describe('QuotaManager with a lease', () => {
     expect(q.stats().redis).toBe('degraded');
   });
 });
+
+describe('QuotaManager.reconfigure (a live config reload)', () => {
+  it('without a lease: a new logId is limited at once, a removed one is free, a changed quota re-rates the bucket', () => {
+    const clock = new ManualClock();
+    const q = new QuotaManager({
+      logIds: [{ id: 'a', importance: 'A', quota: { recordsPerSec: 100, bytesPerSec: 1_000_000 } }],
+      clock,
+    });
+    expect(q.check('a', 100, 0)).toEqual({ ok: true });
+    q.reconfigure(
+      [
+        { id: 'a', importance: 'A', quota: { recordsPerSec: 1000, bytesPerSec: 1_000_000 } },
+        { id: 'b', importance: 'B', quota: { recordsPerSec: 10, bytesPerSec: 1_000_000 } },
+      ],
+      undefined,
+    );
+    // a's bucket keeps its (empty) tokens, refilled at the new rate: 1 ms per record.
+    expect(q.check('a', 1, 0)).toEqual({ ok: false, retryAfterMs: 1, reason: 'logid-quota' });
+    expect(q.check('b', 10, 0)).toEqual({ ok: true });
+    expect(q.check('b', 1, 0)).toEqual({ ok: false, retryAfterMs: 100, reason: 'logid-quota' });
+    q.reconfigure([{ id: 'b', importance: 'B' }], undefined);
+    for (let i = 0; i < 100; i++) expect(q.check('b', 1000, 0)).toEqual({ ok: true });
+    expect(q.stats().perLogId.a).toBeUndefined();
+  });
+
+  it('with a lease: keeps the leased rates, gives only a new logId a local share, and the next round covers it', async () => {
+    const clock = new ManualClock();
+    const snapshot: Snapshot = new Map([
+      ['me', demand({ s: 900, c: 600 })],
+      ['other', demand({ s: 300, c: 600 })],
+    ]);
+    const store = new FakeStore(snapshot, new Error('connect ECONNREFUSED 127.0.0.1:6379'));
+    const q = new QuotaManager({
+      logIds: [
+        { id: 's', importance: 'S' },
+        { id: 'c', importance: 'C' },
+      ],
+      quota: quotaSection({ globalRecordsPerSec: 900, fallbackInstances: 2 }),
+      clock,
+      store,
+    });
+    await q.leaseOnce();
+    expect(q.stats().perLogId.s).toMatchObject({ recordsPerSec: 590 });
+    q.reconfigure(
+      [
+        { id: 's', importance: 'S' },
+        { id: 'c', importance: 'C' },
+        { id: 'n', importance: 'A', quota: { recordsPerSec: 100, bytesPerSec: 1_000_000 } },
+      ],
+      undefined,
+    );
+    // The leased rates stay (not the local share of 900 / 2); the new logId gets 100 / 2.
+    expect(q.stats().perLogId.s).toMatchObject({ recordsPerSec: 590 });
+    expect(q.stats().perLogId.c).toMatchObject({ recordsPerSec: 50 });
+    expect(q.stats().perLogId.n).toMatchObject({ recordsPerSec: 50 });
+    // Redis fails on the next round: the lease is kept, as for any failed round.
+    await q.leaseOnce();
+    expect(q.stats()).toMatchObject({ redis: 'degraded', source: 'lease' });
+    expect(q.stats().perLogId.s).toMatchObject({ recordsPerSec: 590 });
+  });
+});
