@@ -1,7 +1,7 @@
 /** `spillway agent --config FILE [--stdin --log-id ID] [--watch-config]`: run the edge agent until SIGTERM / SIGINT (or stdin ends). */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
-import { ConfigReloader } from '../config/reload.ts';
+import { ConfigReloader, holdSighup } from '../config/reload.ts';
 import type { SpillwayConfig } from '../config/schema.ts';
 import { SpillwayError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
@@ -59,6 +59,7 @@ export async function runAgent(file: string, o: AgentRunOptions = {}): Promise<A
         agent: { ...c.agent, inputs: [{ type: 'stdin', format: 'auto', defaultLogId: o.logId }] },
       })
     : undefined;
+  holdSighup();
   const loaded = await loadConfig(file);
   const config = transform ? transform(loaded) : loaded;
   const agent = await startAgent(config, {
@@ -79,7 +80,7 @@ export async function runAgent(file: string, o: AgentRunOptions = {}): Promise<A
   try {
     await reloader.start();
   } catch (err) {
-    reloader.stop();
+    await reloader.stop();
     await agent.close();
     throw err;
   }
@@ -87,7 +88,7 @@ export async function runAgent(file: string, o: AgentRunOptions = {}): Promise<A
     agent,
     reloader,
     async close() {
-      reloader.stop();
+      await reloader.stop();
       await agent.close();
     },
   };

@@ -14,18 +14,35 @@ export type ReloadingComponent = 'router' | 'agent' | 'sink' | 'monitor';
  * start). Any change under one of these paths is refused by that component's reload with
  * the reason; every other key either applies live or does not concern it.
  */
-export const RESTART_KEYS: Readonly<Record<ReloadingComponent, readonly { path: string; why: string }[]>> = {
+export interface RestartRule {
+  /** A key path; `[*]` stands for any element (`sinks[*].gutter.cluster`). */
+  path: string;
+  why: string;
+  /** Keys under `path` that do apply live. */
+  except?: readonly string[];
+}
+
+/** A cluster's partition budget is only checked by validation: changing it restarts nothing. */
+const CLUSTER_LIVE = ['clusters[*].partitionBudget'];
+const GUTTER_MOVE =
+  'records waiting in the gutter and dead-letter topics on the old cluster would no longer be read: let the drainer empty them (spillway_gutter_lag_records 0) and replay the dead letters first, docs/operations.md#live-reload';
+
+export const RESTART_KEYS: Readonly<Record<ReloadingComponent, readonly RestartRule[]>> = {
   router: [
-    { path: 'clusters', why: "the router's Kafka connections are opened at start" },
+    { path: 'clusters', why: "the router's Kafka connections are opened at start", except: CLUSTER_LIVE },
     { path: 'router.listen', why: 'the listening socket is bound at start' },
     { path: 'router.requestTimeoutMs', why: "the HTTP server's timeouts are set at start" },
     { path: 'router.idleTimeoutMs', why: "the HTTP server's keep-alive timeout is set at start" },
     { path: 'router.produceLingerMs', why: 'the produce coalescers are built at start' },
     { path: 'router.quota', why: 'the global quota lease (Redis) is set up at start' },
   ],
-  sink: [{ path: 'clusters', why: "the sinks' Kafka connections are opened at start" }],
+  sink: [
+    { path: 'clusters', why: "the sinks' Kafka connections are opened at start", except: CLUSTER_LIVE },
+    { path: 'pools.gutter', why: GUTTER_MOVE },
+    { path: 'sinks[*].gutter.cluster', why: GUTTER_MOVE },
+  ],
   monitor: [
-    { path: 'clusters', why: "the monitor's Kafka connections are opened at start" },
+    { path: 'clusters', why: "the monitor's Kafka connections are opened at start", except: CLUSTER_LIVE },
     { path: 'monitor.listen', why: 'the listening socket is bound at start' },
     { path: 'monitor.intervalMs', why: 'the sampler is scheduled at start' },
     { path: 'monitor.historyMs', why: 'the history buffer is sized at start' },
@@ -91,9 +108,14 @@ export function changedPaths(before: unknown, after: unknown, prefix = ''): stri
   return [prefix];
 }
 
-/** True when `path` is `prefix` or lies under it. */
+/** True when `path` is `prefix` or lies under it; `[*]` in `prefix` matches any element. */
 export function isUnder(path: string, prefix: string): boolean {
-  return path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+  if (!prefix.includes('[*]')) return path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+  const pattern = prefix
+    .split('[*]')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('\\[[^\\]]+\\]');
+  return new RegExp(`^${pattern}(?:$|[.[])`).test(path);
 }
 
 export interface RestartKey {
@@ -105,7 +127,7 @@ export interface RestartKey {
 export function restartRequired(changed: readonly string[], component: ReloadingComponent): RestartKey[] {
   const out: RestartKey[] = [];
   for (const path of changed) {
-    const rule = RESTART_KEYS[component].find((r) => isUnder(path, r.path));
+    const rule = RESTART_KEYS[component].find((r) => isUnder(path, r.path) && !r.except?.some((e) => isUnder(path, e)));
     if (rule) out.push({ path, why: rule.why });
   }
   return out;

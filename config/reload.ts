@@ -5,7 +5,8 @@
  * (config/diff.ts RESTART_KEYS), is refused: logged at error with the same messages,
  * counted in `spillway_config_reloads_total{result}`, and the component keeps running on
  * the config it has. Otherwise the component's `apply` gets the new config; it either
- * applies all of it or throws, leaving the old one in force (nothing half-applies).
+ * applies all of it or throws, leaving the old one in force (nothing half-applies; a sink
+ * process applies sink by sink, and a sink that cannot take its part stays on its old one).
  *
  * Reloads run one at a time; a signal or file change during one queues one more.
  */
@@ -56,6 +57,26 @@ export interface ConfigReloaderOptions {
   load?: LoadOptions;
 }
 
+/** SIGHUPs that arrived before the component's reloader listened. */
+let early: { got: boolean; listener: () => void } | undefined;
+const ignore = () => {};
+
+/**
+ * Call first thing in a command: until its ConfigReloader starts, a SIGHUP (whose default
+ * action ends the process) is remembered and applied once the reloader starts.
+ */
+export function holdSighup(): void {
+  if (early) return;
+  const e = {
+    got: false,
+    listener: () => {
+      e.got = true;
+    },
+  };
+  early = e;
+  process.on('SIGHUP', e.listener);
+}
+
 export class ConfigReloader {
   readonly #o: ConfigReloaderOptions;
   #current: SpillwayConfig;
@@ -64,6 +85,7 @@ export class ConfigReloader {
   #lastText: string | undefined;
   #watcher: FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
+  #stopped = false;
   #onHup = () => {
     this.#o.log.info({ file: this.#o.file }, 'SIGHUP: reloading the config');
     void this.reload('SIGHUP');
@@ -79,11 +101,20 @@ export class ConfigReloader {
     return this.#current;
   }
 
-  /** Listens for SIGHUP and, with `watch`, for changes of the file. */
+  /**
+   * Listens for SIGHUP and, with `watch`, for changes of the file. A SIGHUP held since start
+   * (holdSighup), or with `watch` a file that changed since the component loaded it, is
+   * reloaded now.
+   */
   async start(): Promise<void> {
     process.on('SIGHUP', this.#onHup);
+    const held = early?.got === true;
+    if (early) process.off('SIGHUP', early.listener);
+    early = undefined;
+    if (held) void this.reload('SIGHUP');
     if (!this.#o.watch) return;
     this.#lastText = await readFile(this.#o.file, 'utf8').catch(() => undefined);
+    if (!held && this.#lastText !== undefined && this.#differs(this.#lastText)) void this.reload('watch');
     // The directory, not the file: editors and Kubernetes ConfigMaps replace the file
     // (rename, symlink swap), which ends a watch on the file itself.
     const dir = path.dirname(path.resolve(this.#o.file));
@@ -97,10 +128,28 @@ export class ConfigReloader {
     );
   }
 
-  stop(): void {
+  /**
+   * Stops listening; resolves once a reload in progress has finished, so the component can
+   * close after it. A SIGHUP from now on is ignored rather than ending the process mid-close.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
     process.off('SIGHUP', this.#onHup);
+    if (!process.listeners('SIGHUP').includes(ignore)) process.on('SIGHUP', ignore);
     clearTimeout(this.#debounce);
     this.#watcher?.close();
+    await this.#running?.catch(() => {});
+  }
+
+  /** True when `text` is not the config the component runs (or not a valid one). */
+  #differs(text: string): boolean {
+    try {
+      let next = parseConfig(text, { ...this.#o.load, file: this.#o.file });
+      if (this.#o.transform) next = this.#o.transform(next);
+      return changedPaths(this.#current, next).length > 0;
+    } catch {
+      return true;
+    }
   }
 
   async #changed(): Promise<void> {
@@ -113,13 +162,14 @@ export class ConfigReloader {
 
   /** Reload now; resolves with what happened. Concurrent calls share the running reload and queue one more. */
   reload(trigger: 'SIGHUP' | 'watch' | 'api' = 'api'): Promise<ReloadOutcome> {
+    if (this.#stopped) return Promise.resolve({ result: 'failed', changed: [], error: 'the component is stopping' });
     if (this.#running) {
       this.#again = true;
       return this.#running;
     }
     this.#running = this.#reload(trigger).finally(() => {
       this.#running = undefined;
-      if (this.#again) {
+      if (this.#again && !this.#stopped) {
         this.#again = false;
         void this.reload(trigger);
       }

@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.ts';
-import { ConfigReloader } from '../config/reload.ts';
+import { ConfigReloader, holdSighup } from '../config/reload.ts';
+import type { SpillwayConfig } from '../config/schema.ts';
 import { SpillwayError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { LagSampler } from './sampler.ts';
@@ -76,13 +77,18 @@ export async function monitorCommand(args: string[]): Promise<number> {
   if (typeof values.config !== 'string')
     throw new SpillwayError('SPW_ERR_CLI_USAGE', `monitor: --config FILE is required; usage: ${usage}`);
   const port = intOption('port', values.port, 65535);
-  const config = await loadConfig(values.config);
+  holdSighup();
+  // --port holds for every reload too: the file's monitor.listen.port is then not in force.
+  const transform = (c: SpillwayConfig): SpillwayConfig =>
+    port === undefined ? c : { ...c, monitor: { ...c.monitor, listen: { ...c.monitor.listen, port } } };
+  const config = transform(await loadConfig(values.config));
   const log = createLogger('monitor');
   const monitor = await startMonitor(config, { logger: log, ...(port === undefined ? {} : { port }) });
   const reloader = new ConfigReloader({
     file: values.config,
     component: 'monitor',
     current: config,
+    transform,
     apply: async (next) => monitor.reconfigure(next),
     telemetry: monitor.telemetry,
     log,
@@ -94,7 +100,7 @@ export async function monitorCommand(args: string[]): Promise<number> {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
-  reloader.stop();
+  await reloader.stop();
   await monitor.close();
   return 0;
 }

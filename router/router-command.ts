@@ -1,7 +1,7 @@
 /** `spillway router --config FILE [--port N]`: run the fan-in gateway until SIGTERM / SIGINT. */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
-import { ConfigReloader } from '../config/reload.ts';
+import { ConfigReloader, holdSighup } from '../config/reload.ts';
 import type { SpillwayConfig } from '../config/schema.ts';
 import { SpillwayError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
@@ -49,6 +49,7 @@ export async function routerCommand(args: string[]): Promise<number> {
   // --port holds for every reload too.
   const transform = (c: SpillwayConfig): SpillwayConfig =>
     port === undefined ? c : { ...c, router: { ...c.router, listen: { ...c.router.listen, port } } };
+  holdSighup();
   const config = transform(await loadConfig(values.config));
   const router = await startRouter(config);
   const reloader = new ConfigReloader({
@@ -68,7 +69,7 @@ export async function routerCommand(args: string[]): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  reloader.stop();
+  await reloader.stop();
   await router.close();
   return 0;
 }

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
-import { ConfigReloader } from '../config/reload.ts';
+import { ConfigReloader, holdSighup } from '../config/reload.ts';
 import { SpillwayError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { type MetricsServer, metricsPortOption, startMetricsServer } from '../core/metrics-server.ts';
@@ -74,6 +74,7 @@ export async function sinkCommand(args: string[]): Promise<number> {
   const host = values['metrics-host'];
   if (host !== undefined && (typeof host !== 'string' || host === '' || port === undefined))
     throw new SpillwayError('SPW_ERR_CLI_USAGE', 'sink: --metrics-host ADDR goes with --metrics-port N');
+  holdSighup();
   const config = await loadConfig(values.config);
   const names = typeof values.name === 'string' ? [values.name] : config.sinks.map((s) => s.name);
   const unknown = names.filter((n) => !config.sinks.some((s) => s.name === n));
@@ -122,7 +123,7 @@ export async function sinkCommand(args: string[]): Promise<number> {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
-  reloader.stop();
+  await reloader.stop();
   await sinks.close();
   await metrics?.close();
   return 0;

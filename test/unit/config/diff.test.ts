@@ -40,6 +40,20 @@ describe('restartRequired', () => {
     expect(restartRequired(changed, 'sink').map((r) => r.path)).toEqual(['clusters[main].brokers']);
     expect(restartRequired(['router.listenX', 'router.tokens[0].token'], 'router')).toEqual([]);
   });
+
+  it("a partition budget applies live; moving a sink's gutter needs its old gutter drained first", () => {
+    expect(restartRequired(['clusters[main].partitionBudget'], 'sink')).toEqual([]);
+    expect(restartRequired(['clusters[main].partitionBudget', 'clusters[aux]'], 'router').map((r) => r.path)).toEqual([
+      'clusters[aux]',
+    ]);
+    const gutter = restartRequired(
+      ['sinks[search].gutter.cluster', 'sinks[search].gutter.drainSharePct', 'pools.gutter'],
+      'sink',
+    );
+    expect(gutter.map((r) => r.path)).toEqual(['sinks[search].gutter.cluster', 'pools.gutter']);
+    expect(gutter[0]!.why).toContain('let the drainer empty them (spillway_gutter_lag_records 0)');
+    expect(restartRequired(['pools.gutter'], 'router')).toEqual([]);
+  });
 });
 
 describe('diffConfigs', () => {

@@ -5,15 +5,15 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../config/load.ts';
-import { ConfigReloader, WATCH_DEBOUNCE_MS } from '../../../config/reload.ts';
+import { ConfigReloader, holdSighup, WATCH_DEBOUNCE_MS } from '../../../config/reload.ts';
 import type { SpillwayConfig } from '../../../config/schema.ts';
 import { Telemetry } from '../../../core/telemetry.ts';
 import { baseDocument } from './fixtures.ts';
 
 const dirs: string[] = [];
-const stops: (() => void)[] = [];
+const stops: (() => unknown)[] = [];
 afterEach(async () => {
-  for (const s of stops.splice(0)) s();
+  for (const s of stops.splice(0)) await s();
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
@@ -187,5 +187,42 @@ describe('ConfigReloader', () => {
     await new Promise((r) => setTimeout(r, WATCH_DEBOUNCE_MS * 4));
     expect(t.applied).toHaveLength(1);
     expect(await t.count('unchanged')).toBe(0);
+  });
+});
+
+describe('ConfigReloader lifecycle', () => {
+  it('a SIGHUP held before start is applied once the reloader starts; after stop SIGHUP is ignored and reloads refused', async () => {
+    const t = await setup();
+    holdSighup();
+    const doc = baseDocument();
+    doc.logIds[0].owner = 'held';
+    await t.write(doc);
+    process.emit('SIGHUP', 'SIGHUP');
+    expect(t.reloader.current.logIds[0]!.owner).toBe('team-pay');
+    await t.reloader.start();
+    await expect.poll(() => t.reloader.current.logIds[0]!.owner).toBe('held');
+    await t.reloader.stop();
+    expect(process.listenerCount('SIGHUP')).toBe(1);
+    expect(await t.reloader.reload()).toEqual({ result: 'failed', changed: [], error: 'the component is stopping' });
+  });
+
+  it('--watch-config: a file changed between loading and start is reloaded at start', async () => {
+    const t = await setup();
+    const doc = baseDocument();
+    doc.logIds[0].owner = 'changed-before-start';
+    await t.write(doc);
+    const watcher = new ConfigReloader({
+      file: t.file,
+      component: 'router',
+      current: t.reloader.current,
+      apply: async (next) => void t.applied.push(next),
+      telemetry: t.telemetry,
+      log: pino({ level: 'silent' }),
+      watch: true,
+    });
+    stops.push(() => void watcher.stop());
+    await watcher.start();
+    await expect.poll(() => watcher.current.logIds[0]!.owner).toBe('changed-before-start');
+    expect(await t.count('applied')).toBe(1);
   });
 });
