@@ -50,3 +50,41 @@ export function publishLag(telemetry: Telemetry, report: LagReport): void {
     telemetry.set('spillway_lag_threshold_breached', l.breached ? 1 : 0, labels);
   }
 }
+
+const PER_SINK = [
+  'spillway_lag_state',
+  'spillway_consumer_lag_records',
+  'spillway_consumer_lag_seconds',
+  'spillway_consumer_throughput_records_per_second',
+  'spillway_gutter_lag_records',
+  'spillway_dead_letter_records',
+  'spillway_tier_lag_records',
+  'spillway_tier_lag_seconds',
+  'spillway_tier_throughput_records_per_second',
+  'spillway_logid_lag_records',
+  'spillway_logid_lag_seconds',
+  'spillway_lag_threshold_breached',
+] as const;
+const PER_LOG_ID = [
+  'spillway_logid_lag_records',
+  'spillway_logid_lag_seconds',
+  'spillway_lag_threshold_breached',
+] as const;
+
+/**
+ * After a reload: drops the gauges of sinks and (sink, logId) pairs the new config no longer
+ * has. They would otherwise keep their last value, and an alert on a breach or a stall of
+ * something that no longer exists would fire until the monitor restarts.
+ */
+export async function forgetLag(
+  telemetry: Telemetry,
+  before: { sinks: readonly string[]; pairs: readonly [string, string][] },
+  after: { sinks: readonly string[]; pairs: readonly [string, string][] },
+): Promise<void> {
+  const sinks = new Set(after.sinks);
+  const pairs = new Set(after.pairs.map(([s, l]) => `${s}\u0000${l}`));
+  for (const sink of before.sinks.filter((s) => !sinks.has(s)))
+    for (const m of PER_SINK) await telemetry.forget(m, { sink });
+  for (const [sink, logid] of before.pairs.filter(([s, l]) => !pairs.has(`${s}\u0000${l}`)))
+    for (const m of PER_LOG_ID) await telemetry.forget(m, { sink, logid });
+}

@@ -24,7 +24,8 @@ import type { SpillwayConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { Telemetry } from '../core/telemetry.ts';
 import { TokenCheck } from '../router/gateway/auth.ts';
-import { publishLag } from './metrics.ts';
+import type { LagReport } from './lag.ts';
+import { forgetLag, publishLag } from './metrics.ts';
 import { LagSampler, type SamplerOptions } from './sampler.ts';
 
 export interface MonitorOptions extends Omit<SamplerOptions, 'onSample' | 'logger'> {
@@ -58,6 +59,25 @@ function dashboardFiles(): Map<string, [string, Buffer]> {
   ]);
 }
 
+/** The sinks and (sink, logId) pairs the monitor's lag gauges are labelled with. */
+function lagKeys(c: SpillwayConfig): { sinks: string[]; pairs: [string, string][] } {
+  return {
+    sinks: c.sinks.map((s) => s.name),
+    pairs: c.logIds.flatMap((l) => l.sinks.map((s) => [s, l.id] as [string, string])),
+  };
+}
+
+function onlyCurrent(report: LagReport, keys: { sinks: string[]; pairs: [string, string][] }): LagReport {
+  const sinks = new Set(keys.sinks);
+  const pairs = new Set(keys.pairs.map(([s, l]) => `${s}\u0000${l}`));
+  return {
+    ...report,
+    sinks: report.sinks.filter((s) => sinks.has(s.sink)),
+    tiers: report.tiers.filter((t) => sinks.has(t.sink)),
+    logIds: report.logIds.filter((l) => pairs.has(`${l.sink}\u0000${l.logId}`)),
+  };
+}
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -66,11 +86,13 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 
 export async function startMonitor(config: SpillwayConfig, options: MonitorOptions = {}): Promise<RunningMonitor> {
   const telemetry = options.telemetry ?? new Telemetry('monitor');
+  let current = config;
   const log = options.logger ?? createLogger('monitor');
   const sampler = new LagSampler(config, {
     ...options,
     logger: log,
-    onSample: (report) => publishLag(telemetry, report),
+    // A sample taken on the plan before a reload must not bring back what the reload forgot.
+    onSample: (report) => publishLag(telemetry, onlyCurrent(report, lagKeys(current))),
   });
   const authOf = (c: SpillwayConfig) =>
     c.monitor.token === undefined ? undefined : new TokenCheck([{ agent: 'monitor', token: c.monitor.token }]);
@@ -153,8 +175,11 @@ export async function startMonitor(config: SpillwayConfig, options: MonitorOptio
     sampler,
     telemetry,
     reconfigure(next) {
+      const before = lagKeys(current);
+      current = next;
       auth = authOf(next);
       sampler.reconfigure(next);
+      void forgetLag(telemetry, before, lagKeys(next));
     },
     async close() {
       await new Promise<void>((r) => {
