@@ -128,13 +128,13 @@ async function post(url: string, token: string, lines: object[]): Promise<number
   return res.status;
 }
 
-/** Sends `count` records of `logId` (seq from `from`) in batches of 50 until done or stopped; each batch retried until 200. */
-function load(url: string, token: () => string, logId: string, from: number, count: number) {
+/** Sends `count` records of `logId` (seq from `from`) in batches of `per` until done or stopped; each batch retried until 200. */
+function load(url: string, token: () => string, logId: string, from: number, count: number, per = 50) {
   let stop = false;
   let sent = 0;
   const done = (async () => {
-    for (let seq = from; seq < from + count && !stop; seq += 50) {
-      const batch = Array.from({ length: Math.min(50, from + count - seq) }, (_, i) => ({
+    for (let seq = from; seq < from + count && !stop; seq += per) {
+      const batch = Array.from({ length: Math.min(per, from + count - seq) }, (_, i) => ({
         logId,
         level: 'info',
         host: 'h1',
@@ -302,6 +302,50 @@ describe('live config reload (router + sinks, real Kafka)', () => {
       60_000,
     );
     expect(await s.sinkTelemetry.value('spillway_config_reloads_total', { result: 'failed' })).toBe(1);
+  });
+
+  it('a logId added while its records, sent as unknown, wait on the fallback topic: the fallback sink still delivers them', async () => {
+    const run = newRun();
+    const dir = tempDir();
+    const file = path.join(dir, 'spillway.yaml');
+    const doc = baseDoc(run, dir);
+    fs.writeFileSync(file, YAML.stringify(doc));
+    const config = await loadConfig(file);
+    // Only the router first: 20,000 records of a logId not configured yet wait on the fallback
+    // topic. (How much of that backlog is still unread when the sink reloads depends on timing;
+    // test/unit/sinks/accept.test.ts pins the rule that keeps it at the fallback's sink.)
+    const router = await startRouter(config, { admission: null, logger: capture().log });
+    opened.push(router);
+    const x = `x-${run}`;
+    await load(router.url, () => TOKEN_1, x, 0, 20_000, 500).done;
+    // x is configured now, for sink b alone; sink a owns the fallback logId. The router takes
+    // it first; the sinks, started on the old config, take it at once, with the backlog unread.
+    doc.sinks.push(fileSink(`b-${run}`, dir));
+    doc.logIds.push({ id: x, name: 'x', owner: 'it', importance: 'B', sinks: [`b-${run}`], dedicated: true });
+    fs.writeFileSync(file, YAML.stringify(doc));
+    const next = await loadConfig(file);
+    await router.reconfigure(next);
+    const sinkLog = capture();
+    const sinks = new SinkSet(config, {
+      telemetry: new Telemetry('sink'),
+      logger: sinkLog.log,
+      maxWaitMs: 100,
+      commitIntervalMs: 200,
+    });
+    await sinks.start();
+    opened.push(sinks);
+    await sinks.reconfigure(next);
+    await load(router.url, () => TOKEN_1, x, 20_000, 500).done;
+    await waitFor(
+      'the records sent as unknown at a, the later ones at b',
+      () =>
+        new Set(archived(dir, `a-${run}`, x).map((r) => r.seq)).size === 20_000 &&
+        new Set(archived(dir, `b-${run}`, x).map((r) => r.seq)).size === 500,
+      60_000,
+    );
+    // Each where it was placed, exactly once: the fallback's owner keeps what was written as unknown.
+    expectExactlyOnce(archived(dir, `a-${run}`, x), 0, 20_000, 0);
+    expectExactlyOnce(archived(dir, `b-${run}`, x), 20_000, 500, 0);
   });
 
   it('a placement move: the sink drains the old topic before reading the new one, so nothing is lost and one host keeps its order', async () => {
