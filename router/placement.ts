@@ -43,6 +43,13 @@ export interface PlaceableRecord {
   host?: string;
 }
 
+/**
+ * Kafka header on a record the router placed as the fallback logId (its own logId was not
+ * configured). Sinks judge it by that, not by today's config: a reload that configures the
+ * logId later leaves what was written before with the fallback logId's sinks.
+ */
+export const FALLBACK_HEADER = 'spw-fallback';
+
 export interface Placement {
   cluster: string;
   topic: string;

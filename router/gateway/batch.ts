@@ -12,7 +12,7 @@ import type { ProduceRecord } from '../../core/kafka/index.ts';
 import type { Criticality } from '../../core/resilience/criticality.ts';
 import { batchCriticality } from '../../core/resilience/criticality.ts';
 import type { Telemetry } from '../../core/telemetry.ts';
-import { criticalityOfRecord, type Placement, place } from '../placement.ts';
+import { criticalityOfRecord, FALLBACK_HEADER, type Placement, place } from '../placement.ts';
 import { type ParsedLine, parseBody, type RejectedLine } from './lines.ts';
 
 export type { RejectedLine };
@@ -68,6 +68,9 @@ interface Placed {
   at: Placement;
   criticality: Criticality;
 }
+
+/** One object for every fallback record's headers. */
+const FALLBACK_HEADERS = { [FALLBACK_HEADER]: '1' };
 
 export function placeAll(records: ParsedLine[], config: SpillwayConfig): Placed[] {
   return records.map((rec) => ({
@@ -163,7 +166,11 @@ export async function deliverBatch(batch: PreparedBatch, ctx: BatchContext): Pro
       } else {
         try {
           await sender.send(
-            list.map((p) => ({ topic: p.at.topic, key: p.at.key, value: p.rec.bytes })),
+            list.map((p) =>
+              p.at.fallback
+                ? { topic: p.at.topic, key: p.at.key, value: p.rec.bytes, headers: FALLBACK_HEADERS }
+                : { topic: p.at.topic, key: p.at.key, value: p.rec.bytes },
+            ),
             budget,
             batchCriticality(list.map((p) => p.criticality)),
           );

@@ -9,15 +9,13 @@ import type { SpillwayConfig } from '../../config/schema.ts';
 import { KafkaAdmin } from '../../core/kafka/index.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import { Telemetry } from '../../core/telemetry.ts';
-import { deadLetterTopicName, gutterTopicName, planPlacement } from '../../router/placement-plan.ts';
+import { deadLetterTopicName, gutterTopicName } from '../../router/placement-plan.ts';
 import type { Destination } from '../core/destination.ts';
 import { sinkSides } from './sink-sides.ts';
 import { SinkWorker, type WorkerSource } from './sink-worker.ts';
 
 /** The start-up health check gets this long: a destination slower than that is reported as failing. */
 const HEALTH_CHECK_TIMEOUT_MS = 5_000;
-/** Configs a sink remembers the placement of (its own and those of its last reloads). */
-const MAX_REMEMBERED_CONFIGS = 16;
 /** Refresh of the sink's state gauges. */
 const STATE_INTERVAL_MS = 1_000;
 
@@ -31,8 +29,6 @@ export interface SinkServiceOptions {
   commitIntervalMs?: number;
   /** Gutter retry backoff (tests shorten it). */
   gutterBackoff?: { baseMs: number; capMs: number };
-  /** Configs this sink ran before a restart on a reload: where its logIds were placed then (acceptFor). */
-  earlier?: readonly SpillwayConfig[];
 }
 
 export interface RunningSink {
@@ -46,8 +42,11 @@ export interface RunningSink {
    * it used to take as an unknown logId): the next fetched record is judged by `next`.
    */
   retarget(next: SpillwayConfig): void;
-  /** The configs it ran, oldest first (the last few), for the next instance after a restart. */
-  readonly configs: readonly SpillwayConfig[];
+  /**
+   * Calls `fn` with every record the main worker fetches (its logId, cluster and topic), or
+   * stops with undefined: a sink draining a placement move watches for the moved logIds.
+   */
+  observe(fn: ((logId: string | undefined, cluster: string, topic: string) => void) | undefined): void;
   close(): Promise<void>;
 }
 
@@ -60,39 +59,24 @@ export const drainerGroupId = (sink: string) => `spw.gutter.${sink}`;
 
 /**
  * Which records a sink takes: its configured logIds, plus unknown ones when it owns the
- * fallback logId. A record is judged by where it was written: a logId that is configured
- * now but whose record sits on the fallback logId's topic (where the plan does not place it)
- * was written while it was still unknown, so the fallback's owner delivers it. Otherwise
- * records a router placed before a reload added their logId would be delivered by nobody.
+ * fallback logId. A record the router placed as the fallback logId carries FALLBACK_HEADER
+ * and stays with the fallback's sinks even after a reload configures its logId: otherwise
+ * what was written before that reload would be skipped by the fallback's sinks (the logId
+ * is known now) and read by nobody, or read twice. Records written before routers set the
+ * header are judged by the config alone.
  */
 export function acceptFor(
   config: SpillwayConfig,
   sink: { name: string },
-  earlier: readonly SpillwayConfig[] = [],
-): (keyLogId: string | undefined, cluster: string, topic: string) => string | undefined {
+): (keyLogId: string | undefined, writtenAsUnknown: boolean) => string | undefined {
   const mine = new Set(config.logIds.filter((l) => l.sinks.includes(sink.name)).map((l) => l.id));
   const known = new Set(config.logIds.map((l) => l.id));
   const fallback = config.router.fallbackLogId;
   const fallbackMine = mine.has(fallback);
-  // Where each logId is placed now, or was under an earlier config this sink ran (a logId
-  // that moved off a topic it shared with the fallback logId is still itself there).
-  const plans = [config, ...earlier].map((c) => planPlacement(c));
-  const placed = new Map<string, Set<string>>();
-  for (const plan of plans) {
-    for (const l of plan.logIds) {
-      const set = placed.get(l.id) ?? new Set<string>();
-      for (const t of Object.values(l.topics)) set.add(`${l.cluster}/${t}`);
-      placed.set(l.id, set);
-    }
-  }
-  const fb = plans[0]!.logIds.find((l) => l.id === fallback);
-  const fallbackTopics = new Set(fb ? Object.values(fb.topics).map((t) => `${fb.cluster}/${t}`) : []);
-  return (id, cluster, topic) => {
+  return (id, writtenAsUnknown) => {
     if (id === undefined) return fallbackMine ? fallback : undefined;
     // Unknown logIds were placed as the fallback logId but keep their own id in the key.
-    const at = `${cluster}/${topic}`;
-    const writtenAsUnknown = !known.has(id) || (fallbackTopics.has(at) && !placed.get(id)?.has(at));
-    if (writtenAsUnknown) return fallbackMine ? id : undefined;
+    if (writtenAsUnknown || !known.has(id)) return fallbackMine ? id : undefined;
     return mine.has(id) ? id : undefined;
   };
 }
@@ -150,8 +134,8 @@ export async function startSink(
   const bySource = new Map<string, string[]>();
   for (const r of plan.consumes) bySource.set(r.cluster, [...(bySource.get(r.cluster) ?? []), r.topic]);
   const mainSources: WorkerSource[] = [...bySource].map(([name, topics]) => ({ cluster: clusterOf(name), topics }));
-  const seen: SpillwayConfig[] = [...(options.earlier ?? []), config].slice(-MAX_REMEMBERED_CONFIGS);
-  let accept = acceptFor(config, sink, seen);
+  let accept = acceptFor(config, sink);
+  let observer: ((logId: string | undefined, cluster: string, topic: string) => void) | undefined;
   const main = new SinkWorker({
     mode: 'main',
     sink,
@@ -159,7 +143,10 @@ export async function startSink(
     sources: mainSources,
     destination,
     spill,
-    accept: (id, cluster, topic) => accept(id, cluster, topic),
+    accept: (id, writtenAsUnknown, cluster, topic) => {
+      observer?.(id, cluster, topic);
+      return accept(id, writtenAsUnknown);
+    },
     concurrency: sink.concurrency,
     telemetry,
     log,
@@ -202,11 +189,11 @@ export async function startSink(
     telemetry,
     main,
     drainer,
-    configs: seen,
     retarget(next) {
-      seen.push(next);
-      if (seen.length > MAX_REMEMBERED_CONFIGS) seen.shift();
-      accept = acceptFor(next, sink, seen);
+      accept = acceptFor(next, sink);
+    },
+    observe(fn) {
+      observer = fn;
     },
     async close() {
       clearInterval(stateTimer);

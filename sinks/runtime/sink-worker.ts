@@ -42,7 +42,7 @@ import { backoffDelayMs } from '../../core/resilience/backoff.ts';
 import { CRITICALITIES, type Criticality, criticalityRank } from '../../core/resilience/criticality.ts';
 import { PriorityLanes } from '../../core/resilience/priority-lanes.ts';
 import type { Telemetry } from '../../core/telemetry.ts';
-import { channelOfTopic, criticalityOfTopic } from '../../router/placement.ts';
+import { channelOfTopic, criticalityOfTopic, FALLBACK_HEADER } from '../../router/placement.ts';
 import {
   type Destination,
   logIdOfKey,
@@ -105,8 +105,16 @@ export interface SinkWorkerOptions {
   sources: WorkerSource[];
   destination: Destination;
   spill: SpillwayWriter;
-  /** logId a record is delivered as, or undefined when the sink does not take it (main mode); judged by where it was written too. */
-  accept: (keyLogId: string | undefined, cluster: string, topic: string) => string | undefined;
+  /**
+   * logId a record is delivered as, or undefined when the sink does not take it (main mode).
+   * `writtenAsUnknown`: the router placed it as the fallback logId (FALLBACK_HEADER).
+   */
+  accept: (
+    keyLogId: string | undefined,
+    writtenAsUnknown: boolean,
+    cluster: string,
+    topic: string,
+  ) => string | undefined;
   concurrency: number;
   telemetry: Telemetry;
   log: Logger;
@@ -338,7 +346,12 @@ export class SinkWorker {
   ): { item: Item; notBefore: number } | undefined {
     if (!r.value) return undefined;
     if (this.#o.mode === 'main') {
-      const logId = this.#o.accept(logIdOfKey(r.key), cluster, r.topic);
+      const logId = this.#o.accept(
+        logIdOfKey(r.key),
+        r.headers.some(([k]) => k === FALLBACK_HEADER),
+        cluster,
+        r.topic,
+      );
       if (logId === undefined) return undefined;
       return {
         item: {

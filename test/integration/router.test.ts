@@ -14,7 +14,7 @@ import { type ConsumedRecord, KafkaConsumer } from '../../core/kafka/index.ts';
 import { ManualClock } from '../../core/resilience/clock.ts';
 import { OverloadLimiter } from '../../core/resilience/overload-limiter.ts';
 import { limiterAdmission } from '../../router/admission.ts';
-import { place } from '../../router/placement.ts';
+import { FALLBACK_HEADER, place } from '../../router/placement.ts';
 import { planPlacement } from '../../router/placement-plan.ts';
 import { type RunningRouter, startRouter } from '../../router/service.ts';
 import { clusters, waitFor } from './helpers/kafka.ts';
@@ -129,8 +129,9 @@ describe('router gateway', () => {
         key: w.key,
       });
     }
-    // The bytes in Kafka are the agent's line, not a re-serialisation.
+    // The bytes in Kafka are the agent's line, not a re-serialisation, with no headers.
     expect(bySeq.get(7)!.value!.toString()).toBe(JSON.stringify(lines[7]));
+    expect(got.filter((r) => r.headers.length > 0)).toEqual([]);
   });
 
   it('puts an ERROR and an INFO record of the same logId on different topics', () => {
@@ -179,6 +180,12 @@ describe('router gateway', () => {
     expect(await router.telemetry.value('spillway_records_fallback_total')).toBe(before + 1);
     const at = place({ logId: `nobody-${run}`, level: 'warn', host: 'h1' }, config);
     expect(at).toMatchObject({ logId: 'unknown', fallback: true, key: `nobody-${run}|h1` });
+    // Marked, so sinks keep it with the fallback logId's sinks even once a reload configures it.
+    const [rec] = await readBack(config, at.cluster as 'main' | 'aux', `nobody-${run}`, 1);
+    expect({ topic: rec!.topic, headers: rec!.headers }).toEqual({
+      topic: at.topic,
+      headers: [[FALLBACK_HEADER, Buffer.from('1')]],
+    });
   });
 
   it('accepts gzip and zstd bodies and refuses an unknown encoding with 415', async () => {
