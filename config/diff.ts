@@ -40,6 +40,7 @@ export const RESTART_KEYS: Readonly<Record<ReloadingComponent, readonly RestartR
     { path: 'clusters', why: "the sinks' Kafka connections are opened at start", except: CLUSTER_LIVE },
     { path: 'pools.gutter', why: GUTTER_MOVE },
     { path: 'sinks[*].gutter.cluster', why: GUTTER_MOVE },
+    { path: 'sinks[*].gutter.enabled', why: GUTTER_MOVE },
   ],
   monitor: [
     { path: 'clusters', why: "the monitor's Kafka connections are opened at start", except: CLUSTER_LIVE },

@@ -57,6 +57,13 @@ export interface ConfigReloaderOptions {
   load?: LoadOptions;
 }
 
+/**
+ * Thrown by an `apply` that changed part of what it runs and could not change the rest
+ * (a sink process, sink by sink): the reload counts `failed`, but the new config is taken
+ * as the one in force, so reverting the file is a change again, not "unchanged".
+ */
+export class PartialReloadError extends Error {}
+
 /** SIGHUPs that arrived before the component's reloader listened. */
 let early: { got: boolean; listener: () => void } | undefined;
 const ignore = () => {};
@@ -217,6 +224,7 @@ export class ConfigReloader {
     try {
       await this.#o.apply(next, previous, changed);
     } catch (err) {
+      if (err instanceof PartialReloadError) this.#current = next;
       return done({ result: 'failed', changed, error: messageOf(err) });
     }
     this.#current = next;

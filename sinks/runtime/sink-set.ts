@@ -21,6 +21,7 @@
 
 import { kafkaClusterOf } from '../../config/cluster.ts';
 import { changedPaths, isUnder } from '../../config/diff.ts';
+import { PartialReloadError } from '../../config/reload.ts';
 import type { SpillwayConfig } from '../../config/schema.ts';
 import { KafkaAdmin } from '../../core/kafka/index.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -71,6 +72,8 @@ export class SinkSet {
   readonly #pending = new Map<string, AbortController>();
   /** One change at a time per sink: a reload, a switch after a drain and close never interleave. */
   readonly #queues = new Map<string, Promise<void>>();
+  /** Drain loops running (close waits for them: they hold Kafka admin clients). */
+  readonly #drains = new Set<Promise<void>>();
   #target: SpillwayConfig;
   #closed = false;
 
@@ -110,8 +113,8 @@ export class SinkSet {
   }
 
   /** Starts a sink and keeps it, unless the set closed meanwhile (then it is closed again). */
-  async #startEntry(name: string, config: SpillwayConfig, earlier: readonly SpillwayConfig[] = []): Promise<void> {
-    const running = await startSink(config, name, { ...this.#o, earlier });
+  async #startEntry(name: string, config: SpillwayConfig): Promise<void> {
+    const running = await startSink(config, name, this.#o);
     if (this.#closed) {
       await running.close();
       return;
@@ -154,7 +157,8 @@ export class SinkSet {
       ),
     );
     const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
-    if (failed.length > 0) throw new Error(failed.join('; '));
+    // The other sinks run on `next` now: the reloader takes it as the config in force.
+    if (failed.length > 0) throw new PartialReloadError(failed.join('; '));
   }
 
   async #update(name: string, next: SpillwayConfig): Promise<void> {
@@ -173,7 +177,22 @@ export class SinkSet {
     );
     const leaving = before.consumes.filter((r) => !after.has(refKey(r)));
     const own = changedPaths(s.config, next).filter((p) => isUnder(p, `sinks[${name}]`));
-    if (leaving.length === 0) {
+    // The sink's logIds (before and after) whose records are on a leaving topic: they moved.
+    const gone = new Set(leaving.map(refKey));
+    const nextPlan = planPlacement(next);
+    const moved = planPlacement(s.config)
+      .logIds.filter((l) => {
+        const cfgBefore = s.config.logIds.find((x) => x.id === l.id);
+        const cfgAfter = next.logIds.find((x) => x.id === l.id);
+        if (!cfgBefore?.sinks.includes(name) || !cfgAfter?.sinks.includes(name)) return false;
+        const now = nextPlan.logIds.find((x) => x.id === l.id);
+        return Object.values(l.topics).some(
+          (t) =>
+            gone.has(`${l.cluster}/${t}`) && !(now?.cluster === l.cluster && Object.values(now.topics).includes(t)),
+        );
+      })
+      .map((l) => l.id);
+    if (leaving.length === 0 || moved.length === 0) {
       this.#o.logger.info({ sink: name, changed: own }, 'reload: restarting the sink on the new config');
       await this.#restart(name, next);
       return;
@@ -184,25 +203,33 @@ export class SinkSet {
     const abort = new AbortController();
     this.#pending.set(name, abort);
     this.#o.logger.info(
-      { sink: name, leaving: leaving.map(refKey) },
+      { sink: name, leaving: leaving.map(refKey), moved },
       'reload: placement change; the sink keeps reading the topics leaving its plan until they are drained, then switches',
     );
-    void this.#switchWhenDrained(name, s.config, next, leaving, abort.signal);
+    const drain = this.#switchWhenDrained(name, s, next, leaving, new Set(moved), abort.signal);
+    this.#drains.add(drain);
+    void drain.finally(() => this.#drains.delete(drain));
   }
 
-  async #restart(name: string, next: SpillwayConfig): Promise<void> {
+  /** @param fallBack on failure, start the sink on its previous config again (a reload); else leave it for a retry (a switch after a drain) */
+  async #restart(name: string, next: SpillwayConfig, fallBack = true): Promise<void> {
     const s = this.#sinks.get(name);
-    if (s) await s.running.close();
+    if (s) {
+      await s.running.close();
+      await forgetSinkGauges(this.#o.telemetry, name);
+    }
     this.#sinks.delete(name);
     if (this.#closed) return;
     try {
-      await this.#startEntry(name, next, s?.running.configs);
+      await this.#startEntry(name, next);
     } catch (err) {
+      // A switch after a drain is retried on `next` (going back would read the old topics again).
+      if (!fallBack) throw err;
       // Back on the config it ran before, so a bad section never leaves the sink stopped.
       const reason = `sink ${name} did not start on the new config: ${(err as Error).message}`;
       if (!s) throw new Error(reason, { cause: err });
       try {
-        await this.#startEntry(name, s.config, s.running.configs);
+        await this.#startEntry(name, s.config);
       } catch (again) {
         throw new Error(`${reason}; restarting it on its previous config failed too: ${(again as Error).message}`, {
           cause: err,
@@ -213,20 +240,32 @@ export class SinkSet {
   }
 
   /**
-   * Waits until the group consumed every leaving topic to its end and the ends held still for
-   * the quiet time, then switches the sink to the newest target. Kafka errors while waiting
-   * are retried; the wait ends only by the switch, a newer reload of this sink, or close.
+   * Switches the sink to the newest target once its moved logIds are done on the leaving
+   * topics: the group has consumed everything written up to the previous poll, and no record
+   * of a moved logId has been fetched from a leaving topic for the quiet time (the routers
+   * write them elsewhere now). Other logIds may go on writing those topics (a shared hash
+   * bucket): only the moved ones are watched. Kafka errors while waiting are retried; a
+   * switch that fails is retried on the new config, never undone. The wait ends only by the
+   * switch, a newer reload of this sink, or close.
    */
   async #switchWhenDrained(
     name: string,
-    config: SpillwayConfig,
+    entry: Entry,
     next: SpillwayConfig,
     leaving: TopicRef[],
+    moved: ReadonlySet<string>,
     signal: AbortSignal,
   ): Promise<void> {
     const quietMs = this.#o.drainQuietMs ?? Math.max(DEFAULT_DRAIN_QUIET_MS, next.router.requestTimeoutMs + 5_000);
+    const config = entry.config;
     const byCluster = new Map<string, string[]>();
     for (const r of leaving) byCluster.set(r.cluster, [...(byCluster.get(r.cluster) ?? []), r.topic]);
+    const gone = new Set(leaving.map(refKey));
+    // Counted from the reload: a moved logId that writes nothing still waits the quiet time.
+    let lastMovedAt = Date.now();
+    entry.running.observe((id, cluster, topic) => {
+      if (id !== undefined && moved.has(id) && gone.has(`${cluster}/${topic}`)) lastMovedAt = Date.now();
+    });
     const admins = [...byCluster.keys()].map(
       (c) =>
         [
@@ -234,26 +273,25 @@ export class SinkSet {
           new KafkaAdmin(kafkaClusterOf(config.clusters.find((x) => x.name === c)!), 'spillway-sink-reload'),
         ] as const,
     );
-    let lastEnds = '';
-    let quietSince = Date.now();
+    let previous: { ends: Map<string, bigint>; at: number } | undefined;
     let loggedAt = Date.now();
     const waiting = () => !signal.aborted && !this.#closed;
     try {
       while (waiting()) {
         try {
-          const { lag, ends } = await leavingLag(admins, byCluster, sinkGroupId(name));
-          if (ends !== lastEnds) {
-            lastEnds = ends;
-            quietSince = Date.now();
-          }
-          if (lag === 0n && Date.now() - quietSince >= quietMs) break;
+          const { committed, ends } = await leavingOffsets(admins, byCluster, sinkGroupId(name));
+          // Everything written before the previous poll is consumed (delivered, or spilled).
+          const caughtUp =
+            previous !== undefined && [...previous.ends].every(([k, end]) => (committed.get(k) ?? 0n) >= end);
+          if (caughtUp && previous!.at - lastMovedAt >= quietMs) break;
+          previous = { ends, at: Date.now() };
           if (Date.now() - loggedAt >= DRAIN_LOG_EVERY_MS) {
             loggedAt = Date.now();
             this.#o.logger.warn(
-              { sink: name, lag: Number(lag), leaving: leaving.map(refKey) },
-              lag > 0n
-                ? 'reload: still draining the topics leaving the plan before switching'
-                : 'reload: the topics leaving the plan are still written to; reload the routers',
+              { sink: name, moved: [...moved], leaving: leaving.map(refKey), caughtUp },
+              caughtUp
+                ? 'reload: records of the moved logIds still arrive on the topics leaving the plan; reload the routers'
+                : 'reload: still draining the topics leaving the plan before switching',
             );
           }
         } catch (err) {
@@ -268,20 +306,27 @@ export class SinkSet {
         await new Promise((r) => setTimeout(r, DRAIN_POLL_MS).unref());
       }
     } finally {
+      entry.running.observe(undefined);
       await Promise.all(admins.map(([, a]) => a.close().catch(() => {})));
     }
-    if (!waiting()) return;
-    await this.#serial(name, async () => {
-      if (!waiting() || this.#pending.get(name)?.signal !== signal) return;
-      this.#pending.delete(name);
-      this.#o.logger.info({ sink: name }, 'reload: the old topics are drained; switching to the new placement');
-      await this.#restart(name, this.#target);
-    }).catch((err) =>
-      this.#o.logger.error(
-        { sink: name, err: (err as Error).message },
-        'reload: switching the sink to the new placement failed',
-      ),
-    );
+    for (let attempt = 0; waiting(); attempt++) {
+      try {
+        await this.#serial(name, async () => {
+          if (!waiting() || this.#pending.get(name)?.signal !== signal) return;
+          if (attempt === 0)
+            this.#o.logger.info({ sink: name }, 'reload: the old topics are drained; switching to the new placement');
+          await this.#restart(name, this.#target, false);
+          this.#pending.delete(name);
+        });
+        return;
+      } catch (err) {
+        this.#o.logger.error(
+          { sink: name, err: (err as Error).message, attempt },
+          'reload: switching the sink to the new placement failed; retrying on the new config',
+        );
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 1_000 * 2 ** attempt)).unref());
+      }
+    }
   }
 
   #cancelPending(name: string): void {
@@ -293,38 +338,48 @@ export class SinkSet {
     this.#closed = true;
     for (const name of [...this.#pending.keys()]) this.#cancelPending(name);
     // After every change in progress: a sink being started is closed by #startEntry.
-    await Promise.all([...this.#queues.values()]);
+    await Promise.all([...this.#queues.values(), ...this.#drains]);
     await Promise.all(this.running.map((s) => s.close()));
     this.#sinks.clear();
   }
 }
 
-/** Records of the group not yet consumed on the leaving topics, and their end offsets as one string. */
-async function leavingLag(
+/** The group's committed offsets and the log ends on the leaving topics, per `cluster/topic/partition`. */
+async function leavingOffsets(
   admins: readonly (readonly [string, KafkaAdmin])[],
   byCluster: ReadonlyMap<string, string[]>,
   groupId: string,
-): Promise<{ lag: bigint; ends: string }> {
-  let lag = 0n;
-  const ends: string[] = [];
+): Promise<{ committed: Map<string, bigint>; ends: Map<string, bigint> }> {
+  const committed = new Map<string, bigint>();
+  const ends = new Map<string, bigint>();
   for (const [cluster, admin] of admins) {
     const topics = byCluster.get(cluster)!;
     // Commits first, then the log ends: a commit read after the end could pass it.
-    const committed = await admin.committedOffsets(groupId);
+    const commits = await admin.committedOffsets(groupId);
     const [end, start] = await Promise.all([admin.endOffsets(topics), admin.startOffsets(topics)]);
     for (const t of topics) {
       for (const [p, e] of (end.get(t) ?? []).entries()) {
-        const from = committed.get(t)?.get(p) ?? start.get(t)?.[p] ?? 0n;
-        if (e > from) lag += e - from;
-        ends.push(`${cluster}/${t}/${p}=${e}`);
+        const k = `${cluster}/${t}/${p}`;
+        ends.set(k, e);
+        // No commit yet: nothing before the log start is left to read.
+        committed.set(k, commits.get(t)?.get(p) ?? start.get(t)?.[p] ?? 0n);
       }
     }
   }
-  return { lag, ends: ends.join(',') };
+  return { committed, ends };
 }
 
 /** A removed sink's state gauges would keep their last value (and alerts firing) until the process restarts. */
 async function forgetSinkGauges(telemetry: Telemetry | undefined, sink: string): Promise<void> {
-  await telemetry?.forget('spillway_sink_state', { sink });
-  await telemetry?.forget('spillway_sink_throttle_reject_probability', { sink });
+  for (const m of SINK_GAUGES) await telemetry?.forget(m, { sink });
 }
+
+/** Every gauge labelled with the sink: its workers' state, in-flight and paused partitions. */
+const SINK_GAUGES = [
+  'spillway_sink_state',
+  'spillway_sink_throttle_reject_probability',
+  'spillway_sink_inflight_records',
+  'spillway_sink_tier_inflight_records',
+  'spillway_sink_paused_partitions',
+  'spillway_sink_tier_paused',
+] as const;

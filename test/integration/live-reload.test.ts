@@ -9,9 +9,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import YAML from 'yaml';
-import { loadConfig } from '../../config/load.ts';
+import { loadConfig, validateConfig } from '../../config/load.ts';
 import { ConfigReloader, type ReloadOutcome } from '../../config/reload.ts';
 import { Telemetry } from '../../core/telemetry.ts';
+import { planPlacement } from '../../router/placement-plan.ts';
 import { startRouter } from '../../router/service.ts';
 import { SinkSet } from '../../sinks/runtime/sink-set.ts';
 import { clusters, waitFor } from './helpers/kafka.ts';
@@ -129,7 +130,7 @@ async function post(url: string, token: string, lines: object[]): Promise<number
 }
 
 /** Sends `count` records of `logId` (seq from `from`) in batches of `per` until done or stopped; each batch retried until 200. */
-function load(url: string, token: () => string, logId: string, from: number, count: number, per = 50) {
+function load(url: string, token: () => string, logId: string, from: number, count: number, per = 50, pauseMs = 5) {
   let stop = false;
   let sent = 0;
   const done = (async () => {
@@ -148,7 +149,7 @@ function load(url: string, token: () => string, logId: string, from: number, cou
         await new Promise((r) => setTimeout(r, 20));
       }
       sent += batch.length;
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, pauseMs));
     }
   })();
   return {
@@ -356,7 +357,8 @@ describe('live config reload (router + sinks, real Kafka)', () => {
     fs.writeFileSync(file, YAML.stringify(doc));
     const s = await startAll(file, { drainQuietMs: 2_000 });
     const logId = `old-${run}`;
-    const first = load(s.router.url, () => TOKEN_1, logId, 0, 3_000);
+    // Paced (about 4 s), so the router is still writing the old topic well after the sink's reload.
+    const first = load(s.router.url, () => TOKEN_1, logId, 0, 3_000, 25, 25);
     await waitFor('some records archived', () => archived(dir, `a-${run}`, logId).length >= 200, 60_000);
 
     // The wrong order on purpose: the sink is told first, while the router still writes
@@ -375,6 +377,8 @@ describe('live config reload (router + sinks, real Kafka)', () => {
       `main/spw.a.info.d-${logId}`,
       `main/spw.a.warn.d-${logId}`,
     ]);
+    // The sink has caught up with the old topic many times by now, yet must not have switched.
+    expect(first.sent).toBeLessThan(3_000);
     await first.done;
     // Then the router: from here on the records go to the new topics.
     expect(await s.routerReload.reload()).toMatchObject({ result: 'applied' });
@@ -402,6 +406,63 @@ describe('live config reload (router + sinks, real Kafka)', () => {
       firstSeen.push(r.seq);
     }
     expect(firstSeen).toEqual(Array.from({ length: 6_000 }, (_, i) => i));
+  });
+
+  it('a move off a hash bucket other logIds keep writing: the sink watches the moved logId only, and switches', async () => {
+    const run = newRun();
+    const dir = tempDir();
+    const file = path.join(dir, 'spillway.yaml');
+    const doc = baseDoc(run, dir);
+    // Two hashed A logIds in one bucket (found by trying ids: placement is a pure hash): m, for
+    // sink a, moves to its own topics; n, for sink c, keeps writing the bucket all along.
+    const hashed = (id: string, sink: string) => ({ id, name: id, owner: 'it', importance: 'A', sinks: [sink] });
+    const pick = () => {
+      for (let i = 0; i < 200; i++) {
+        const m = `m${i}-${run}`;
+        for (let j = 0; j < 200; j++) {
+          const n = `n${j}-${run}`;
+          const plan = planPlacement(
+            validateConfig({ ...doc, logIds: [...doc.logIds, hashed(m, `a-${run}`), hashed(n, `c-${run}`)] }),
+          );
+          const topic = (id: string) => plan.logIds.find((l) => l.id === id)!.topics.info;
+          if (topic(m) === topic(n)) return [m, n] as const;
+        }
+      }
+      throw new Error('no two ids share a bucket');
+    };
+    const [m, n] = pick();
+    doc.logIds.push(hashed(m, `a-${run}`), hashed(n, `c-${run}`));
+    fs.writeFileSync(file, YAML.stringify(doc));
+    const s = await startAll(file, { drainQuietMs: 2_000 });
+    // About 11 s of n, so the bucket is written all through a's drain.
+    const other = load(s.router.url, () => TOKEN_1, n, 0, 8_000, 25, 25);
+    const first = load(s.router.url, () => TOKEN_1, m, 0, 1_000);
+    await first.done;
+    (doc.logIds.find((l) => l.id === m) as { dedicated?: boolean }).dedicated = true;
+    fs.writeFileSync(file, YAML.stringify(doc));
+    expect(await s.routerReload.reload()).toMatchObject({ result: 'applied' });
+    expect(await s.sinkReload.reload()).toMatchObject({ result: 'applied' });
+    await load(s.router.url, () => TOKEN_1, m, 1_000, 1_000).done;
+    const switched = (l: Record<string, unknown>) =>
+      l.sink === `a-${run}` && l.msg === 'reload: the old topics are drained; switching to the new placement';
+    await waitFor('sink a switches', () => s.sinkLog.lines.some(switched), 30_000);
+    // ...while n still writes the old bucket (the whole topic never holds still).
+    expect(other.sent).toBeLessThan(8_000);
+    await waitFor(
+      'all of m at a while n still writes the bucket',
+      () => new Set(archived(dir, `a-${run}`, m).map((r) => r.seq)).size === 2_000,
+      60_000,
+    );
+    expect(s.sinkLog.lines.filter(switched)).toHaveLength(1);
+    const firstSeen = [...new Set(archived(dir, `a-${run}`, m).map((r) => r.seq))];
+    expect(firstSeen).toEqual(Array.from({ length: 2_000 }, (_, i) => i));
+    await other.done;
+    await waitFor(
+      'all of n at c',
+      () => new Set(archived(dir, `c-${run}`, n).map((r) => r.seq)).size === 8_000,
+      60_000,
+    );
+    expectExactlyOnce(archived(dir, `c-${run}`, n), 0, 8_000, 0);
   });
 
   it('the real processes: a router reloads on SIGHUP, a monitor with --watch-config when the file changes', async () => {
