@@ -174,11 +174,14 @@ export class QuotaManager {
   }
 
   /**
-   * A live config reload: new logIds, removed ones, changed quotas and importance. Rates
-   * apply at once from the local share (the buckets keep their tokens when a rate changes);
-   * with a global quota the next lease round, started now, replaces them.
+   * A live config reload: new logIds, removed ones, changed quotas and importance. Without a
+   * lease the rates apply at once (the buckets keep their tokens when a rate changes). With
+   * one, the lease stays for the logIds whose spec did not change; new and changed ones get
+   * a local share (quota / fallbackInstances) at once, until the next round, started now,
+   * covers them.
    */
   reconfigure(logIds: QuotaManagerOptions['logIds'], fallbackLogId: string | undefined): void {
+    const before = this.#specs;
     this.#specs = specsOf(logIds);
     this.#fallbackLogId = fallbackLogId;
     for (const id of [...this.#limits.keys()]) if (!this.#specs.has(id)) this.#limits.delete(id);
@@ -188,7 +191,8 @@ export class QuotaManager {
     } else {
       // Keep the lease (a failed round keeps it too); only logIds it does not cover yet get
       // a local share until the next round, started now, covers them.
-      const fresh = new Set([...this.#specs.keys()].filter((id) => !this.#allocation.has(id)));
+      const same = (id: string) => JSON.stringify(before.get(id)) === JSON.stringify(this.#specs.get(id));
+      const fresh = new Set([...this.#specs.keys()].filter((id) => !this.#allocation.has(id) || !same(id)));
       if (fresh.size > 0) this.#applyLocalShare(this.#demand.rates(), fresh);
     }
     if (this.#timer !== undefined) void this.leaseOnce();

@@ -259,9 +259,20 @@ describe('QuotaManager.reconfigure (a live config reload)', () => {
     expect(q.stats().perLogId.s).toMatchObject({ recordsPerSec: 590 });
     expect(q.stats().perLogId.c).toMatchObject({ recordsPerSec: 50 });
     expect(q.stats().perLogId.n).toMatchObject({ recordsPerSec: 50 });
+    // A lowered quota of a leased logId applies at once, as a local share (10 / 2).
+    q.reconfigure(
+      [
+        { id: 's', importance: 'S', quota: { recordsPerSec: 10, bytesPerSec: 1_000_000 } },
+        { id: 'c', importance: 'C' },
+        { id: 'n', importance: 'A', quota: { recordsPerSec: 100, bytesPerSec: 1_000_000 } },
+      ],
+      undefined,
+    );
+    expect(q.stats().perLogId.s).toMatchObject({ recordsPerSec: 5 });
+    expect(q.stats().perLogId.c).toMatchObject({ recordsPerSec: 50 });
     // Redis fails on the next round: the lease is kept, as for any failed round.
     await q.leaseOnce();
     expect(q.stats()).toMatchObject({ redis: 'degraded', source: 'lease' });
-    expect(q.stats().perLogId.s).toMatchObject({ recordsPerSec: 590 });
+    expect(q.stats().perLogId.s).toMatchObject({ recordsPerSec: 5 });
   });
 });
