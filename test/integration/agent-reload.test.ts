@@ -16,7 +16,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type AgentRun, runAgent } from '../../agent/agent-command.ts';
-import { clusters } from './helpers/kafka.ts';
+import { stackClusterSections } from './helpers/kafka.ts';
 import { capture } from './helpers/logs.ts';
 import { scratch } from './helpers/scratch.ts';
 
@@ -72,13 +72,8 @@ type Input = Record<string, unknown>;
 
 /** A whole config file's document: the agent's inputs and token, a spool of its own. */
 function document(dir: string, routerUrl: string, inputs: Input[], token = OLD_TOKEN, spool = 'spool') {
-  const { main, aux } = clusters();
   return {
-    clusters: [
-      { name: 'main', brokers: main.brokers },
-      { name: 'aux', brokers: aux.brokers },
-    ],
-    pools: { S: ['main'], A: ['main'], B: ['main'], C: ['main'] },
+    ...stackClusterSections(),
     logIds: LOG_IDS.map((id) => ({ id, name: id, owner: 'it', importance: 'B', sinks: ['drop'] })),
     sinks: [{ type: 'blackhole', name: 'drop' }],
     agent: {

@@ -17,7 +17,7 @@ import { parsePromText } from '../../monitor/scrape.ts';
 import { criticalityOfRecord } from '../../router/placement.ts';
 import { planPlacement } from '../../router/placement-plan.ts';
 import { startRouter } from '../../router/service.ts';
-import { clusters, waitFor } from './helpers/kafka.ts';
+import { clusters, stackClusterSections, waitFor } from './helpers/kafka.ts';
 import { newRun, readTopic } from './helpers/pipeline.ts';
 import { scratch } from './helpers/scratch.ts';
 
@@ -25,15 +25,10 @@ const TOKEN = 'it-agent-token-0123456789';
 const { dirs, opened: open } = scratch('spw-it-agent-');
 
 function config(run: string, routerPort: number, extraInputs: Record<string, unknown>[] = []): SpillwayConfig {
-  const { main, aux } = clusters();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spw-it-agent-'));
   dirs.push(dir);
   return validateConfig({
-    clusters: [
-      { name: 'main', brokers: main.brokers },
-      { name: 'aux', brokers: aux.brokers },
-    ],
-    pools: { S: ['main'], A: ['main'], B: ['main'], C: ['main'] },
+    ...stackClusterSections(),
     channels: { dedicatedPartitionsPerTopic: 2 },
     logIds: [
       { id: `ag-${run}`, name: 'ag', owner: 'it', importance: 'A', sinks: ['drop'], dedicated: true },

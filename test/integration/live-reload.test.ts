@@ -15,7 +15,7 @@ import { Telemetry } from '../../core/telemetry.ts';
 import { planPlacement } from '../../router/placement-plan.ts';
 import { startRouter } from '../../router/service.ts';
 import { SinkSet } from '../../sinks/runtime/sink-set.ts';
-import { clusters, waitFor } from './helpers/kafka.ts';
+import { stackClusterSections, waitFor } from './helpers/kafka.ts';
 import { capture } from './helpers/logs.ts';
 import { newRun } from './helpers/pipeline.ts';
 import { scratch } from './helpers/scratch.ts';
@@ -33,13 +33,8 @@ type Doc = Record<string, unknown> & {
 };
 
 function baseDoc(run: string, dir: string): Doc {
-  const { main, aux } = clusters();
   return {
-    clusters: [
-      { name: 'main', brokers: main.brokers },
-      { name: 'aux', brokers: aux.brokers },
-    ],
-    pools: { S: ['main'], A: ['main'], B: ['main'], C: ['main'] },
+    ...stackClusterSections(),
     channels: { dedicatedPartitionsPerTopic: 2 },
     logIds: [
       // Dedicated topics (named by logId), so this run's sinks read only this run's records.

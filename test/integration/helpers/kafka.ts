@@ -29,3 +29,15 @@ export async function waitFor(
     await sleep(50);
   }
 }
+
+/** The `clusters` and `pools` sections of a config on the stack: both clusters, every tier on main. */
+export function stackClusterSections() {
+  const { main, aux } = clusters();
+  return {
+    clusters: [
+      { name: 'main', brokers: main.brokers },
+      { name: 'aux', brokers: aux.brokers },
+    ],
+    pools: { S: ['main'], A: ['main'], B: ['main'], C: ['main'] },
+  };
+}

@@ -52,6 +52,22 @@ async function setup(doc = baseDocument(), apply?: (next: SpillwayConfig) => Pro
   return { dir, file, reloader, telemetry, applied, lines, write, count };
 }
 
+/** A second reloader on setup()'s file, with --watch-config, started. */
+async function watching(t: Awaited<ReturnType<typeof setup>>): Promise<ConfigReloader> {
+  const watcher = new ConfigReloader({
+    file: t.file,
+    component: 'router',
+    current: t.reloader.current,
+    apply: async (next) => void t.applied.push(next),
+    telemetry: t.telemetry,
+    log: pino({ level: 'silent' }),
+    watch: true,
+  });
+  stops.push(() => watcher.stop());
+  await watcher.start();
+  return watcher;
+}
+
 describe('ConfigReloader', () => {
   it('applies a valid change, and counts an unchanged file as such', async () => {
     const t = await setup();
@@ -166,17 +182,7 @@ describe('ConfigReloader', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'spw-reload-'));
     dirs.push(dir);
     const t = await setup();
-    const watcher = new ConfigReloader({
-      file: t.file,
-      component: 'router',
-      current: t.reloader.current,
-      apply: async (next) => void t.applied.push(next),
-      telemetry: t.telemetry,
-      log: pino({ level: 'silent' }),
-      watch: true,
-    });
-    stops.push(() => watcher.stop());
-    await watcher.start();
+    const watcher = await watching(t);
     const doc = baseDocument();
     doc.logIds[0].owner = 'renamed-in';
     const tmp = path.join(t.dir, '.spillway.json.tmp');
@@ -211,17 +217,7 @@ describe('ConfigReloader lifecycle', () => {
     const doc = baseDocument();
     doc.logIds[0].owner = 'changed-before-start';
     await t.write(doc);
-    const watcher = new ConfigReloader({
-      file: t.file,
-      component: 'router',
-      current: t.reloader.current,
-      apply: async (next) => void t.applied.push(next),
-      telemetry: t.telemetry,
-      log: pino({ level: 'silent' }),
-      watch: true,
-    });
-    stops.push(() => void watcher.stop());
-    await watcher.start();
+    const watcher = await watching(t);
     await expect.poll(() => watcher.current.logIds[0]!.owner).toBe('changed-before-start');
     expect(await t.count('applied')).toBe(1);
   });
