@@ -46,7 +46,9 @@ export interface RunningSink {
    * Calls `fn` with every record the main worker fetches (its logId, cluster and topic), or
    * stops with undefined: a sink draining a placement move watches for the moved logIds.
    */
-  observe(fn: ((logId: string | undefined, cluster: string, topic: string) => void) | undefined): void;
+  observe(
+    fn: ((logId: string | undefined, writtenAsUnknown: boolean, cluster: string, topic: string) => void) | undefined,
+  ): void;
   close(): Promise<void>;
 }
 
@@ -135,7 +137,9 @@ export async function startSink(
   for (const r of plan.consumes) bySource.set(r.cluster, [...(bySource.get(r.cluster) ?? []), r.topic]);
   const mainSources: WorkerSource[] = [...bySource].map(([name, topics]) => ({ cluster: clusterOf(name), topics }));
   let accept = acceptFor(config, sink);
-  let observer: ((logId: string | undefined, cluster: string, topic: string) => void) | undefined;
+  let observer:
+    | ((logId: string | undefined, writtenAsUnknown: boolean, cluster: string, topic: string) => void)
+    | undefined;
   const main = new SinkWorker({
     mode: 'main',
     sink,
@@ -144,7 +148,7 @@ export async function startSink(
     destination,
     spill,
     accept: (id, writtenAsUnknown, cluster, topic) => {
-      observer?.(id, cluster, topic);
+      observer?.(id, writtenAsUnknown, cluster, topic);
       return accept(id, writtenAsUnknown);
     },
     concurrency: sink.concurrency,

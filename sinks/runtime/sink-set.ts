@@ -263,8 +263,12 @@ export class SinkSet {
     const gone = new Set(leaving.map(refKey));
     // Counted from the reload: a moved logId that writes nothing still waits the quiet time.
     let lastMovedAt = Date.now();
-    entry.running.observe((id, cluster, topic) => {
-      if (id !== undefined && moved.has(id) && gone.has(`${cluster}/${topic}`)) lastMovedAt = Date.now();
+    // A record of an unknown logId (or none) counts as the fallback logId's: it was placed as that.
+    const known = new Set(config.logIds.map((l) => l.id));
+    const fallback = config.router.fallbackLogId;
+    entry.running.observe((id, writtenAsUnknown, cluster, topic) => {
+      const as = id === undefined || writtenAsUnknown || !known.has(id) ? fallback : id;
+      if (moved.has(as) && gone.has(`${cluster}/${topic}`)) lastMovedAt = Date.now();
     });
     const admins = [...byCluster.keys()].map(
       (c) =>
