@@ -186,7 +186,7 @@ TXT
 start sample-service env SAMPLE_RATE="${SPW_DEMO_RATE:-500}" SAMPLE_SECONDS="$seconds" SAMPLE_KEEP_WEBHOOK=1 \
   SAMPLE_REPORT_MS=5000 SAMPLE_FILE_LOG=.spillway/demo-logs/reports.log node examples/sample-service.ts
 sample=$!
-until grep -q 'logging done after' "$logs/sample-service.log"; do
+until grep -qs 'logging done after' "$logs/sample-service.log"; do
   check_alive
   sleep 1
 done
