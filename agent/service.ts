@@ -15,7 +15,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { changedPaths, restartRequired } from '../config/diff.ts';
+import { changedPaths, restartMessage, restartRequired } from '../config/diff.ts';
 import type { SpillwayConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { type MetricsServer, startMetricsServer } from '../core/metrics-server.ts';
@@ -522,7 +522,7 @@ export async function startAgent(config: SpillwayConfig, options: AgentOptions =
     const previous = current;
     const restart = restartRequired(changedPaths(previous, next), 'agent');
     if (restart.length > 0) {
-      throw new Error(restart.map((r) => `${r.path} changed: restart the agent to apply it (${r.why})`).join('; '));
+      throw new Error(restartMessage(restart, 'agent'));
     }
     const plan = planInputs(inputsOf(previous), inputsOf(next));
     // stdin is read once per process: it cannot be opened again, nor handed to a new input.

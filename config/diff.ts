@@ -134,6 +134,11 @@ export function restartRequired(changed: readonly string[], component: Reloading
   return out;
 }
 
+/** What a reload says when it refuses restart keys: each key, what to restart, and why. */
+export function restartMessage(keys: readonly RestartKey[], component: ReloadingComponent): string {
+  return keys.map((r) => `${r.path} changed: restart the ${component} to apply it (${r.why})`).join('; ');
+}
+
 export interface PlacementMove {
   logId: string;
   /** `cluster/topic` per level class, before and after. */

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { isSpillwayError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Telemetry } from '../core/telemetry.ts';
-import { changedPaths, type ReloadingComponent, type RestartKey, restartRequired } from './diff.ts';
+import { changedPaths, type ReloadingComponent, type RestartKey, restartMessage, restartRequired } from './diff.ts';
 import { type LoadOptions, parseConfig } from './load.ts';
 import type { SpillwayConfig } from './schema.ts';
 
@@ -148,12 +148,16 @@ export class ConfigReloader {
     await this.#running?.catch(() => {});
   }
 
+  /** The config `text` gives this component: validated, command-line overrides applied. */
+  #parse(text: string): SpillwayConfig {
+    const config = parseConfig(text, { ...this.#o.load, file: this.#o.file });
+    return this.#o.transform ? this.#o.transform(config) : config;
+  }
+
   /** True when `text` is not the config the component runs (or not a valid one). */
   #differs(text: string): boolean {
     try {
-      let next = parseConfig(text, { ...this.#o.load, file: this.#o.file });
-      if (this.#o.transform) next = this.#o.transform(next);
-      return changedPaths(this.#current, next).length > 0;
+      return changedPaths(this.#current, this.#parse(text)).length > 0;
     } catch {
       return true;
     }
@@ -204,8 +208,7 @@ export class ConfigReloader {
       });
       // Remembered before validation: a broken file is refused once, not at every later event.
       this.#lastText = text;
-      next = parseConfig(text, { ...this.#o.load, file });
-      if (this.#o.transform) next = this.#o.transform(next);
+      next = this.#parse(text);
     } catch (err) {
       return done({ result: 'invalid', changed: [], error: messageOf(err) });
     }
@@ -218,7 +221,7 @@ export class ConfigReloader {
         result: 'restart-required',
         changed,
         restart,
-        error: restart.map((r) => `${r.path} changed: restart the ${component} to apply it (${r.why})`).join('; '),
+        error: restartMessage(restart, component),
       });
     }
     try {

@@ -20,7 +20,7 @@
  */
 
 import { kafkaClusterOf } from '../../config/cluster.ts';
-import { changedPaths, isUnder } from '../../config/diff.ts';
+import { changedPaths, diffConfigs, isUnder } from '../../config/diff.ts';
 import { PartialReloadError } from '../../config/reload.ts';
 import type { SpillwayConfig } from '../../config/schema.ts';
 import { KafkaAdmin } from '../../core/kafka/index.ts';
@@ -176,23 +176,16 @@ export class SinkSet {
         .consumes.map(refKey),
     );
     const leaving = before.consumes.filter((r) => !after.has(refKey(r)));
-    const own = changedPaths(s.config, next).filter((p) => isUnder(p, `sinks[${name}]`));
-    // The sink's logIds (before and after) whose records are on a leaving topic: they moved.
     const gone = new Set(leaving.map(refKey));
-    const nextPlan = planPlacement(next);
-    const moved = planPlacement(s.config)
-      .logIds.filter((l) => {
-        const cfgBefore = s.config.logIds.find((x) => x.id === l.id);
-        const cfgAfter = next.logIds.find((x) => x.id === l.id);
-        if (!cfgBefore?.sinks.includes(name) || !cfgAfter?.sinks.includes(name)) return false;
-        const now = nextPlan.logIds.find((x) => x.id === l.id);
-        return Object.values(l.topics).some(
-          (t) =>
-            gone.has(`${l.cluster}/${t}`) && !(now?.cluster === l.cluster && Object.values(now.topics).includes(t)),
-        );
-      })
-      .map((l) => l.id);
+    const mine = (c: SpillwayConfig) => new Set(c.logIds.filter((l) => l.sinks.includes(name)).map((l) => l.id));
+    const [wasMine, isMine] = [mine(s.config), mine(next)];
+    // Its logIds (before and after) that moved off a leaving topic: they must be drained.
+    const moved = diffConfigs(s.config, next)
+      .moves.filter((m) => wasMine.has(m.logId) && isMine.has(m.logId))
+      .filter((m) => Object.values(m.from).some((at) => gone.has(at) && !Object.values(m.to).includes(at)))
+      .map((m) => m.logId);
     if (leaving.length === 0 || moved.length === 0) {
+      const own = changedPaths(s.config, next).filter((p) => isUnder(p, `sinks[${name}]`));
       this.#o.logger.info({ sink: name, changed: own }, 'reload: restarting the sink on the new config');
       await this.#restart(name, next);
       return;
